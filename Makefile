@@ -1,0 +1,41 @@
+# kerasdl: the README's commands. A fresh machine with Python 3.10+ is enough:
+# `make install` builds .venv and installs kerasdl with everything it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.kerasdl-installed
+BACKENDS ?= tensorflow jax
+PYTEST_ARGS ?=
+
+.PHONY: install demo test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# The main job: classical ML vs deep learning on the embedded digits data (5 folds).
+demo: install
+	$(BIN)/kerasdl compare --dataset digits --folds 5
+
+# The whole suite once per backend. pytest's exit code 5 (nothing collected) is an error
+# here, said in words, so that an empty selection is never mistaken for a green run.
+test: install
+	@for backend in $(BACKENDS); do \
+		echo "== tests on KERAS_BACKEND=$$backend =="; \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "pytest collected no tests on $$backend"; exit 1; fi; \
+		if [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	done
+
+bench: install
+	$(BIN)/python benchmarks/bench_compare.py
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache *.egg-info

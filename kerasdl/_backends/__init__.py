@@ -1,0 +1,1 @@
+"""Per-backend implementations behind `kerasdl.backend` (imported only from there)."""

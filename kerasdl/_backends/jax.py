@@ -1,0 +1,78 @@
+"""JAX implementations of the `kerasdl.backend` seam (stateless, jit-compatible)."""
+
+from __future__ import annotations
+
+import jax
+import keras
+
+
+def enable_determinism() -> None:
+    # XLA on CPU is deterministic; nothing to switch on.
+    return None
+
+
+def value_and_input_gradient(fn, x):
+    return jax.value_and_grad(fn)(x)
+
+
+def multi_optimizer_train_step(model, state, data):
+    """Keras's JAX trainer calls this with `(trainable, non_trainable, optimizer,
+    metrics)` values and expects `(logs, new_state)` back. Every variable is read from
+    and written to `values`, never to the Keras variables themselves."""
+    groups = (
+        model.trainable_variables,
+        model.non_trainable_variables,
+        model.optimizer.variables,
+        model.metrics_variables,
+    )
+    values = {}
+    by_id = {}
+    for variables, current in zip(groups, state):
+        for variable, value in zip(variables, current):
+            values[id(variable)] = value
+            by_id[id(variable)] = variable
+    non_trainable_ids = [id(v) for v in model.non_trainable_variables]
+
+    def mapping(overrides=None):
+        merged = dict(values)
+        if overrides:
+            merged.update(overrides)
+        return [(by_id[key], value) for key, value in merged.items()]
+
+    logs = {}
+    for phase, variables in zip(model._phases, model._phase_variables):
+        optimizer = model.optimizer.optimizers[phase.optimizer]
+        ids = [id(v) for v in variables]
+        for _ in range(phase.repeats):
+
+            def loss_and_updates(phase_values, ids=ids, phase=phase):
+                with keras.StatelessScope(
+                    state_mapping=mapping(dict(zip(ids, phase_values)))
+                ) as scope:
+                    loss, phase_logs = phase.compute(data)
+                updated = {k: scope.get_current_value(by_id[k]) for k in non_trainable_ids}
+                return loss, (phase_logs, updated)
+
+            phase_values = [values[k] for k in ids]
+            (_, (phase_logs, updated)), grads = jax.value_and_grad(
+                loss_and_updates, has_aux=True
+            )(phase_values)
+            values.update(updated)
+            optimizer_values = [values[id(v)] for v in optimizer.variables]
+            new_phase_values, new_optimizer_values = optimizer.stateless_apply(
+                optimizer_values, grads, phase_values
+            )
+            values.update(zip(ids, new_phase_values))
+            values.update(
+                (id(v), value) for v, value in zip(optimizer.variables, new_optimizer_values)
+            )
+        logs.update(phase_logs)
+
+    bookkeeping = model.metrics_variables + [model.optimizer.iterations]
+    with keras.StatelessScope(state_mapping=mapping()) as scope:
+        model.optimizer.iterations.assign_add(1)
+        results = model.update_phase_metrics(logs)
+    values.update((id(v), scope.get_current_value(v)) for v in bookkeeping)
+
+    new_state = tuple([values[id(v)] for v in variables] for variables in groups)
+    return results, new_state

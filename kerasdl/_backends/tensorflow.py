@@ -1,0 +1,32 @@
+"""TensorFlow implementations of the `kerasdl.backend` seam."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def enable_determinism() -> None:
+    tf.config.experimental.enable_op_determinism()
+
+
+def value_and_input_gradient(fn, x):
+    # Inside an outer GradientTape (a train step), the inner gradient is recorded too,
+    # so the result can be differentiated again (WGAN-GP's gradient of a gradient).
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = fn(x)
+    return value, tape.gradient(value, x)
+
+
+def multi_optimizer_train_step(model, data):
+    logs = {}
+    for phase, variables in zip(model._phases, model._phase_variables):
+        optimizer = model.optimizer.optimizers[phase.optimizer]
+        for _ in range(phase.repeats):
+            with tf.GradientTape() as tape:
+                loss, phase_logs = phase.compute(data)
+            grads = tape.gradient(loss, variables)
+            optimizer.apply(grads, variables)
+        logs.update(phase_logs)
+    model.optimizer.iterations.assign_add(1)
+    return model.update_phase_metrics(logs)

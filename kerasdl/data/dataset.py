@@ -1,0 +1,100 @@
+"""The container every kerasdl loader returns, and the input checks shared by the library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TASKS = ("classification", "regression", "forecasting", "text")
+
+
+@dataclass
+class Dataset:
+    """NumPy arrays plus the metadata needed to use them honestly.
+
+    Attributes:
+        x: Inputs. Images are `(n, height, width, channels)` float32 in [0, 1];
+            tabular data is `(n, features)` float32; a time series is `(n,)` float32;
+            a text corpus is a `(n_documents,)` array of `str`.
+        y: Targets (`(n,)` int64 class indices, or float32 values), or `None` when the
+            data has no target (a series, a corpus).
+        name: Short name, as accepted by `kerasdl.data.load_dataset`.
+        task: One of `"classification"`, `"regression"`, `"forecasting"`, `"text"`.
+        description: One paragraph: what the data is and where it comes from.
+        class_names: Names of the classes, index-aligned with `y` (classification).
+        feature_names: Names of the columns of `x` (tabular data).
+        extra: Anything else a loader knows (e.g. the years of a yearly series).
+    """
+
+    x: np.ndarray
+    y: np.ndarray | None
+    name: str
+    task: str
+    description: str
+    class_names: list[str] | None = None
+    feature_names: list[str] | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}; received {self.task!r}.")
+        if self.y is not None and len(self.x) != len(self.y):
+            raise ValueError(
+                f"x and y must have the same length; received len(x)={len(self.x)} "
+                f"and len(y)={len(self.y)}."
+            )
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def num_classes(self) -> int | None:
+        """Number of classes for a classification set, else `None`."""
+        if self.task != "classification":
+            return None
+        return len(self.class_names) if self.class_names else int(self.y.max()) + 1
+
+    @property
+    def is_image(self) -> bool:
+        """True when `x` holds images `(n, height, width, channels)`."""
+        return self.x.ndim == 4
+
+    def summary(self) -> str:
+        """One line: name, task, shape and classes."""
+        parts = [f"{self.name}: {self.task}", f"x{tuple(self.x.shape)}"]
+        if self.num_classes:
+            parts.append(f"{self.num_classes} classes")
+        return ", ".join(parts)
+
+
+def check_xy(x, y=None, *, name_x: str = "x", name_y: str = "y", allow_nan=False):
+    """Validate model inputs and return them as NumPy arrays.
+
+    Raises a `ValueError` naming the argument and the received value for: empty data,
+    non-numeric features, NaN or inf in features, and an x/y length mismatch.
+
+    Returns:
+        `(x, y)` as NumPy arrays (`y` is `None` when not given).
+    """
+    x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{name_x} is empty; received shape {x.shape}.")
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise ValueError(
+            f"{name_x} must be numeric; received dtype {x.dtype} "
+            f"(first value: {x.flat[0]!r}). Encode categorical features as numbers first."
+        )
+    if not allow_nan and not np.all(np.isfinite(x)):
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(
+            f"{name_x} contains {bad} NaN or infinite value(s); impute or drop them first."
+        )
+    if y is not None:
+        y = np.asarray(y)
+        if len(y) != len(x):
+            raise ValueError(
+                f"{name_x} and {name_y} must have the same number of samples; received "
+                f"len({name_x})={len(x)} and len({name_y})={len(y)}."
+            )
+    return x, y

@@ -1,0 +1,189 @@
+"""The backend seam, proven on small examples with known answers, on every backend."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from kerasdl import backend as kb
+
+
+def test_input_gradient_of_a_known_function():
+    x = np.array([[1.0, -2.0, 3.0]], dtype="float32")
+    value, grad = kb.value_and_input_gradient(lambda t: ops.sum(t**3), x)
+    assert float(value) == pytest.approx(1 - 8 + 27)
+    np.testing.assert_allclose(ops.convert_to_numpy(grad), 3 * x**2, rtol=1e-6)
+
+
+def test_input_gradient_through_a_model_matches_its_weights():
+    # For a linear model f(x) = x @ w, the input gradient of sum(f) is w (per sample).
+    layer = keras.layers.Dense(1, use_bias=False)
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    layer(x)
+    grad = kb.input_gradient(lambda t: ops.sum(layer(t)), x)
+    w = ops.convert_to_numpy(layer.kernel)[:, 0]
+    np.testing.assert_allclose(ops.convert_to_numpy(grad), np.tile(w, (4, 1)), rtol=1e-6)
+
+
+def test_input_gradient_rejects_non_scalar_and_integer_inputs():
+    x = np.ones((2, 3), dtype="float32")
+    with pytest.raises(ValueError, match="fn must return a scalar"):
+        kb.input_gradient(lambda t: t * 2.0, x)
+    with pytest.raises(ValueError, match="x must be floating point"):
+        kb.input_gradient(lambda t: ops.sum(t), np.ones((2, 3), dtype="int32"))
+
+
+class TwoPlayer(kb.MultiOptimizerModel):
+    """Scalar models a(x) = wa*x and b(h) = wb*h, updated by two SGD optimizers."""
+
+    def __init__(self, a_repeats=2, **kwargs):
+        super().__init__(**kwargs)
+        self.a = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")
+        self.b = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")
+        self.a.build((None, 1))
+        self.b.build((None, 1))
+        self.a_repeats = a_repeats
+
+    def call(self, x):
+        return self.b(self.a(x))
+
+    def a_loss(self, data):
+        x, y = data
+        return ops.mean((self.a(x) - y) ** 2)
+
+    def b_loss(self, data):
+        x, y = data
+        return ops.mean((self.b(self.a(x)) - y) ** 2)
+
+    def train_phases(self):
+        return [
+            kb.Phase("a", "opt_a", self.a.trainable_variables, self.a_loss, self.a_repeats),
+            kb.Phase("b", "opt_b", self.b.trainable_variables, self.b_loss),
+        ]
+
+
+def test_two_optimizer_step_matches_hand_computed_updates():
+    x = np.array([[1.0], [2.0], [3.0]], dtype="float32")
+    y = np.array([[2.0], [3.0], [7.0]], dtype="float32")
+    model = TwoPlayer(a_repeats=2)
+    model.compile(
+        optimizers={
+            "opt_a": keras.optimizers.SGD(0.01),
+            "opt_b": keras.optimizers.SGD(0.005),
+        }
+    )
+    history = model.fit(x, y, batch_size=3, epochs=1, shuffle=False, verbose=0)
+
+    xs, ys = x[:, 0].astype("float64"), y[:, 0].astype("float64")
+    wa, wb = 1.0, 1.0
+    for _ in range(2):  # phase a runs twice, each on the updated wa
+        loss_a = np.mean((wa * xs - ys) ** 2)
+        wa -= 0.01 * np.mean(2 * (wa * xs - ys) * xs)
+    h = wa * xs  # phase b sees phase a's update
+    loss_b = np.mean((wb * h - ys) ** 2)
+    wb -= 0.005 * np.mean(2 * (wb * h - ys) * h)
+
+    got_a = float(ops.convert_to_numpy(model.a.kernel)[0, 0])
+    got_b = float(ops.convert_to_numpy(model.b.kernel)[0, 0])
+    assert got_a == pytest.approx(wa, rel=1e-5)
+    assert got_b == pytest.approx(wb, rel=1e-5)
+    assert history.history["a_loss"][0] == pytest.approx(loss_a, rel=1e-5)
+    assert history.history["b_loss"][0] == pytest.approx(loss_b, rel=1e-5)
+    members = model.optimizer.optimizers
+    assert int(ops.convert_to_numpy(members["opt_a"].iterations)) == 2
+    assert int(ops.convert_to_numpy(members["opt_b"].iterations)) == 1
+    assert int(ops.convert_to_numpy(model.optimizer.iterations)) == 1
+
+
+class PenaltyCritic(kb.MultiOptimizerModel):
+    """Loss = (||grad_x f(x)|| - 1)^2 for a linear critic f(x) = x @ w: a gradient of
+    a gradient, exactly as in WGAN-GP."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.critic = keras.layers.Dense(1, use_bias=False)
+        self.critic.build((None, 2))
+
+    def call(self, x):
+        return self.critic(x)
+
+    def penalty(self, data):
+        x = data
+        grads = kb.input_gradient(lambda t: ops.sum(self.critic(t)), x)
+        norms = ops.sqrt(ops.sum(grads**2, axis=1))
+        return ops.mean((norms - 1.0) ** 2)
+
+    def train_phases(self):
+        return [kb.Phase("gp", "critic", self.critic.trainable_variables, self.penalty)]
+
+
+def test_gradient_of_an_input_gradient_inside_the_train_step():
+    model = PenaltyCritic()
+    w0 = np.array([[3.0], [4.0]], dtype="float32")  # ||w|| = 5
+    model.critic.kernel.assign(w0)
+    model.compile(optimizers={"critic": keras.optimizers.SGD(0.1)})
+    x = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+    model.fit(x, batch_size=8, epochs=1, verbose=0)
+    # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||
+    expected = w0 - 0.1 * 2 * (5.0 - 1.0) * w0 / 5.0
+    np.testing.assert_allclose(ops.convert_to_numpy(model.critic.kernel), expected, rtol=1e-5)
+    # Many steps drive the critic's gradient norm to 1, as the penalty intends.
+    model.fit(x, batch_size=8, epochs=60, verbose=0)
+    norm = np.linalg.norm(ops.convert_to_numpy(model.critic.kernel))
+    assert norm == pytest.approx(1.0, abs=1e-3)
+
+
+class NoisyBatchNorm(kb.MultiOptimizerModel):
+    """Draws noise from a seed generator and updates BatchNorm statistics in a phase."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.net = keras.Sequential(
+            [keras.Input((3,)), keras.layers.BatchNormalization(), keras.layers.Dense(1)]
+        )
+        self.seed_generator = keras.random.SeedGenerator(1)
+
+    def call(self, x):
+        return self.net(x)
+
+    def noisy_loss(self, data):
+        noise = keras.random.normal((4, 3), seed=self.seed_generator)
+        out = self.net(data + noise, training=True)
+        return ops.mean(out**2), {"noise_mean": ops.mean(noise)}
+
+    def train_phases(self):
+        return [
+            kb.Phase(
+                "net", "opt", self.net.trainable_variables, self.noisy_loss,
+                repeats=3, metrics=("noise_mean",),
+            )
+        ]
+
+
+def test_phase_state_updates_are_written_back():
+    model = NoisyBatchNorm()
+    model.compile(optimizers={"opt": keras.optimizers.Adam(1e-2)})
+    seed_before = ops.convert_to_numpy(model.seed_generator.state).copy()
+    x = np.full((4, 3), 5.0, dtype="float32")
+    history = model.fit(x, batch_size=4, epochs=2, verbose=0)
+    moving_mean = ops.convert_to_numpy(model.net.layers[0].moving_mean)
+    assert np.all(moving_mean > 0.1), "BatchNorm statistics were not written back"
+    seed_after = ops.convert_to_numpy(model.seed_generator.state)
+    assert not np.array_equal(seed_before, seed_after), "seed state did not advance"
+    # Six noise draws (3 repeats x 2 epochs) from one generator are all different.
+    assert len(set(np.round(history.history["noise_mean"], 6))) == 2
+    assert np.isfinite(history.history["net_loss"]).all()
+
+
+def test_compile_rejects_inconsistent_optimizers():
+    model = TwoPlayer()
+    with pytest.raises(ValueError, match="No phase uses the optimizer"):
+        model.compile(
+            optimizers={"opt_a": "sgd", "opt_b": "sgd", "unused": "adam"}
+        )
+    with pytest.raises(ValueError, match="compile did not receive"):
+        TwoPlayer().compile(optimizers={"opt_a": "sgd"})
+    with pytest.raises(ValueError, match="received loss="):
+        TwoPlayer().compile(optimizers={"opt_a": "sgd", "opt_b": "sgd"}, loss="mse")
+    with pytest.raises(ValueError, match="repeats must be an integer"):
+        kb.Phase("x", "opt", [1], lambda d: 0.0, repeats=0)

@@ -142,7 +142,9 @@ class Phase:
         variables = self.variables() if callable(self.variables) else self.variables
         variables = list(variables)
         if not variables:
-            raise ValueError(f"Phase {self.name!r} has no trainable variables to update.")
+            raise ValueError(
+                f"Phase {self.name!r} has no trainable variables to update."
+            )
         return variables
 
     def compute(self, data):
@@ -229,7 +231,8 @@ class OptimizerGroup(keras.optimizers.Optimizer):
         return {
             "name": self.name,
             "optimizers": {
-                key: keras.optimizers.serialize(opt) for key, opt in self._members.items()
+                key: keras.optimizers.serialize(opt)
+                for key, opt in self._members.items()
             },
         }
 
@@ -290,7 +293,9 @@ class MultiOptimizerModel(keras.Model):
         )
         phases = self.train_phases()
         if not phases:
-            raise ValueError(f"{type(self).__name__}.train_phases() returned no phases.")
+            raise ValueError(
+                f"{type(self).__name__}.train_phases() returned no phases."
+            )
         assignments: dict = {}
         for phase in phases:
             variables = phase.resolve_variables()

@@ -22,7 +22,9 @@ def test_input_gradient_through_a_model_matches_its_weights():
     layer(x)
     grad = kb.input_gradient(lambda t: ops.sum(layer(t)), x)
     w = ops.convert_to_numpy(layer.kernel)[:, 0]
-    np.testing.assert_allclose(ops.convert_to_numpy(grad), np.tile(w, (4, 1)), rtol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(grad), np.tile(w, (4, 1)), rtol=1e-6
+    )
 
 
 def test_input_gradient_rejects_non_scalar_and_integer_inputs():
@@ -57,7 +59,9 @@ class TwoPlayer(kb.MultiOptimizerModel):
 
     def train_phases(self):
         return [
-            kb.Phase("a", "opt_a", self.a.trainable_variables, self.a_loss, self.a_repeats),
+            kb.Phase(
+                "a", "opt_a", self.a.trainable_variables, self.a_loss, self.a_repeats
+            ),
             kb.Phase("b", "opt_b", self.b.trainable_variables, self.b_loss),
         ]
 
@@ -126,7 +130,9 @@ def test_gradient_of_an_input_gradient_inside_the_train_step():
     model.fit(x, batch_size=8, epochs=1, verbose=0)
     # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||
     expected = w0 - 0.1 * 2 * (5.0 - 1.0) * w0 / 5.0
-    np.testing.assert_allclose(ops.convert_to_numpy(model.critic.kernel), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.critic.kernel), expected, rtol=1e-5
+    )
     # Many steps drive the critic's gradient norm to 1, as the penalty intends.
     model.fit(x, batch_size=8, epochs=60, verbose=0)
     norm = np.linalg.norm(ops.convert_to_numpy(model.critic.kernel))
@@ -139,7 +145,11 @@ class NoisyBatchNorm(kb.MultiOptimizerModel):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.net = keras.Sequential(
-            [keras.Input((3,)), keras.layers.BatchNormalization(), keras.layers.Dense(1)]
+            [
+                keras.Input((3,)),
+                keras.layers.BatchNormalization(),
+                keras.layers.Dense(1),
+            ]
         )
         self.seed_generator = keras.random.SeedGenerator(1)
 
@@ -154,8 +164,12 @@ class NoisyBatchNorm(kb.MultiOptimizerModel):
     def train_phases(self):
         return [
             kb.Phase(
-                "net", "opt", self.net.trainable_variables, self.noisy_loss,
-                repeats=3, metrics=("noise_mean",),
+                "net",
+                "opt",
+                self.net.trainable_variables,
+                self.noisy_loss,
+                repeats=3,
+                metrics=("noise_mean",),
             )
         ]
 
@@ -178,9 +192,7 @@ def test_phase_state_updates_are_written_back():
 def test_compile_rejects_inconsistent_optimizers():
     model = TwoPlayer()
     with pytest.raises(ValueError, match="No phase uses the optimizer"):
-        model.compile(
-            optimizers={"opt_a": "sgd", "opt_b": "sgd", "unused": "adam"}
-        )
+        model.compile(optimizers={"opt_a": "sgd", "opt_b": "sgd", "unused": "adam"})
     with pytest.raises(ValueError, match="compile did not receive"):
         TwoPlayer().compile(optimizers={"opt_a": "sgd"})
     with pytest.raises(ValueError, match="received loss="):

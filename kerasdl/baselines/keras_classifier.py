@@ -1,0 +1,127 @@
+"""Deep models as scikit-learn estimators, through `keras.wrappers.SKLearnClassifier`."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from kerasdl.models.registry import get_model_spec
+
+
+class KerasClassifier(keras.wrappers.SKLearnClassifier):
+    """`keras.wrappers.SKLearnClassifier` made safe for cross-validation.
+
+    Two fixes over the Keras 3.15 wrapper, both needed by `cross_val_score`,
+    `GridSearchCV` and `kerasdl compare`:
+
+    - `sklearn.base.clone` keeps `fit_kwargs` (the Keras wrapper's `__sklearn_clone__`
+      drops them, so a cloned estimator trains for one epoch);
+    - `predict` and `predict_proba` run silently (no progress bar per call).
+
+    Targets are one-hot encoded by the wrapper, so the model must end in a softmax over
+    the classes and be compiled with a categorical loss (see `build_compiled_model`).
+    """
+
+    def __sklearn_clone__(self):
+        clone = super().__sklearn_clone__()
+        clone.fit_kwargs = dict(self.fit_kwargs) if self.fit_kwargs else self.fit_kwargs
+        return clone
+
+    def predict_proba(self, X):
+        """Class probabilities, columns ordered as `classes_`."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        return self.model_.predict(np.asarray(X, dtype="float32"), verbose=0)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def build_compiled_model(
+    X,
+    y,
+    *,
+    name: str,
+    input_shape: tuple,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int = 0,
+    **builder_kwargs,
+):
+    """Build and compile a registered model for `KerasClassifier` (`model=` callable).
+
+    `y` arrives one-hot encoded, so `num_classes = y.shape[1]`. Optimizer: Adam with
+    cosine decay over the whole run; loss: categorical cross-entropy with label
+    smoothing 0.1. Seeds Keras first, so a fold's model is the same on every run.
+    """
+    keras.utils.set_random_seed(seed)
+    spec = get_model_spec(name)
+    kwargs = {**spec.builder_kwargs, **builder_kwargs}
+    model = spec.builder(tuple(input_shape), int(y.shape[1]), **kwargs)
+    steps = epochs * int(np.ceil(len(X) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1))
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def make_deep_estimator(
+    name: str,
+    input_shape: tuple,
+    *,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    seed: int = 0,
+    verbose: int = 0,
+) -> Pipeline:
+    """A scikit-learn pipeline around a registered deep model.
+
+    Args:
+        name: A registered model (`kerasdl.models.list_models()`), e.g. `"mlp"`.
+        input_shape: Shape of one sample before flattening, e.g. `(8, 8, 1)`; the
+            pipeline itself takes flat `(n, prod(input_shape))` arrays.
+        epochs, batch_size, learning_rate: Override the registry's defaults.
+        seed: Seed for weights and shuffling.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        `Pipeline([StandardScaler?, KerasClassifier])`, usable with `cross_val_score`.
+
+    Example:
+        >>> est = make_deep_estimator("mlp", (30,), epochs=20)
+        >>> cross_val_score(est, X, y, cv=5)
+    """
+    spec = get_model_spec(name)
+    epochs = spec.epochs if epochs is None else int(epochs)
+    batch_size = spec.batch_size if batch_size is None else int(batch_size)
+    learning_rate = (
+        spec.learning_rate if learning_rate is None else float(learning_rate)
+    )
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1; received {epochs}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1; received {batch_size}.")
+    if learning_rate <= 0:
+        raise ValueError(f"learning_rate must be > 0; received {learning_rate}.")
+    classifier = KerasClassifier(
+        model=build_compiled_model,
+        model_kwargs={
+            "name": name,
+            "input_shape": tuple(input_shape),
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "seed": seed,
+        },
+        fit_kwargs={"epochs": epochs, "batch_size": batch_size, "verbose": verbose},
+    )
+    steps = [StandardScaler(), classifier] if spec.standardize else [classifier]
+    return make_pipeline(*steps)

@@ -1,0 +1,214 @@
+"""The `kerasdl` command: one subcommand per job.
+
+The backend must be chosen before Keras is imported, so this module imports Keras (and
+everything that imports it) only after parsing `--backend`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+class CLIError(Exception):
+    """A user mistake the CLI reports in one line (exit code 2)."""
+
+
+def _names(value: str) -> list[str]:
+    """Parse `a,b,c` (or `none`) into a list of names."""
+    if value.strip().lower() == "none":
+        return []
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kerasdl",
+        description="Applied deep learning with Keras 3, on TensorFlow and JAX.",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="Keras backend (default: $KERAS_BACKEND, else tensorflow).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser(
+        "compare",
+        help="classical ML vs deep learning on the same stratified folds",
+        description="Score classical scikit-learn baselines and deep Keras models on the "
+        "same stratified k folds; print a table and write compare.json and compare.png.",
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--dataset", default=None, help="embedded dataset (default digits)"
+    )
+    source.add_argument("--csv", type=Path, help="a CSV file (with --target)")
+    source.add_argument(
+        "--images", type=Path, help="a folder with one subfolder per class"
+    )
+    p.add_argument("--target", help="target column of --csv")
+    p.add_argument(
+        "--image-size", type=int, default=32, help="--images resize (default 32)"
+    )
+    p.add_argument("--folds", type=int, default=5, help="stratified folds (default 5)")
+    p.add_argument(
+        "--classical",
+        type=_names,
+        default=None,
+        help="comma-separated classical models, or 'none' (default: all)",
+    )
+    p.add_argument(
+        "--deep",
+        type=_names,
+        default=None,
+        help="comma-separated deep models, or 'none' (default: mlp,cnn for images, mlp)",
+    )
+    p.add_argument(
+        "--epochs", type=int, default=None, help="override deep-model epochs"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--out", type=Path, default=None, help="default runs/compare/<dataset>"
+    )
+    p.add_argument(
+        "--learning-curve",
+        action="store_true",
+        help="also plot accuracy against training-set size (best classical vs deep)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--list", action="store_true", help="list the models and exit")
+
+    p = sub.add_parser(
+        "datasets",
+        help="list the datasets, or describe one",
+        description="List the datasets kerasdl can load, or describe one.",
+    )
+    p.add_argument("name", nargs="?", help="a dataset to describe")
+
+    p = sub.add_parser(
+        "activations",
+        help="plot activation functions and their derivatives to PNG",
+        description="Plot each activation and its derivative to a PNG (and a JSON).",
+    )
+    p.add_argument("--out", type=Path, default=Path("runs/activations.png"))
+    return parser
+
+
+def _load_compare_dataset(args):
+    from kerasdl import data
+
+    if args.csv is not None:
+        if not args.target:
+            raise CLIError("--csv needs --target COLUMN (the column to predict).")
+        return data.load_csv(args.csv, args.target)
+    if args.target:
+        raise CLIError("--target applies to --csv only.")
+    if args.images is not None:
+        size = args.image_size
+        if size < 3:
+            raise CLIError(f"--image-size must be >= 3; received {size}.")
+        return data.load_image_folder(args.images, image_size=(size, size))
+    return data.load_dataset(args.dataset or "digits")
+
+
+def _cmd_compare(args) -> int:
+    from kerasdl.baselines import (
+        CLASSICAL_DESCRIPTIONS,
+        compare,
+        format_table,
+    )
+    from kerasdl.models.registry import get_model_spec, list_models
+
+    if args.list:
+        print("classical:")
+        for name, text in CLASSICAL_DESCRIPTIONS.items():
+            print(f"  {name:<18} {text}")
+        print("deep:")
+        for name in list_models():
+            spec = get_model_spec(name)
+            print(f"  {name:<18} {spec.description} [{'/'.join(spec.inputs)}]")
+        return 0
+    dataset = _load_compare_dataset(args)
+    out = args.out or Path("runs") / "compare" / dataset.name
+    report = compare(
+        dataset,
+        classical=args.classical,
+        deep=args.deep,
+        folds=args.folds,
+        seed=args.seed,
+        epochs=args.epochs,
+        out_dir=out,
+        learning_curve=args.learning_curve,
+        verbose=not args.quiet,
+    )
+    print(format_table(report))
+    written = ["compare.json", "compare.png"]
+    if args.learning_curve:
+        written += ["learning_curve.json", "learning_curve.png"]
+    print(f"wrote {', '.join(str(out / w) for w in written)}")
+    return 0
+
+
+def _cmd_datasets(args) -> int:
+    from kerasdl import data
+
+    if args.name is None:
+        for name in data.list_datasets():
+            where = "embedded" if name in data.EMBEDDED_DATASETS else "keras.datasets"
+            print(f"{name:<15} {where}")
+        return 0
+    dataset = data.load_dataset(args.name)
+    print(dataset.summary())
+    print(dataset.description)
+    return 0
+
+
+def _cmd_activations(args) -> int:
+    from kerasdl.plotting import plot_activations
+
+    path = plot_activations(args.out)
+    print(f"wrote {path} and {Path(path).with_suffix('.json')}")
+    return 0
+
+
+COMMANDS = {
+    "compare": _cmd_compare,
+    "datasets": _cmd_datasets,
+    "activations": _cmd_activations,
+}
+
+
+def main(argv=None) -> int:
+    """Entry point of the `kerasdl` console script."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.backend:
+        if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != args.backend:
+            parser.exit(
+                2,
+                "kerasdl: error: --backend must be chosen before Keras is "
+                "imported (call main() in a fresh process).\n",
+            )
+        os.environ["KERAS_BACKEND"] = args.backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        return COMMANDS[args.command](args)
+    except (CLIError, ValueError, FileNotFoundError) as error:
+        message = (
+            str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        )
+        print(f"kerasdl {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kerasdl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The deep-model registry: how `kerasdl compare` (and later `tune`) finds models by name.
+
+A family plugs in by registering a `ModelSpec`: a builder taking `input_shape` and
+`num_classes`, the kinds of input it accepts, and the training settings that suit it.
+The CNN families of later issues register here and `kerasdl compare --deep NAME` works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+INPUT_KINDS = ("image", "tabular")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build and train one deep model for classification.
+
+    Args:
+        name: Registry name (lower case, e.g. `"mlp"`, `"cnn"`, `"resnet18"`).
+        builder: `builder(input_shape, num_classes, **builder_kwargs)` → uncompiled
+            `keras.Model` taking *flat* inputs `(batch, prod(input_shape))` (the
+            builder reshapes), since scikit-learn passes 2-D arrays.
+        inputs: Input kinds it accepts: `"image"` and/or `"tabular"`.
+        description: One line for `kerasdl compare --list`.
+        epochs, batch_size, learning_rate: Default training settings (Adam with
+            cosine decay and label smoothing 0.1 in `kerasdl.baselines`).
+        standardize: Whether inputs are standardized (fitted on the training folds).
+        builder_kwargs: Extra keyword arguments for `builder`.
+    """
+
+    name: str
+    builder: Callable
+    inputs: tuple[str, ...]
+    description: str
+    epochs: int = 50
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    standardize: bool = True
+    builder_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        bad = set(self.inputs) - set(INPUT_KINDS)
+        if not self.inputs or bad:
+            raise ValueError(
+                f"inputs must be a non-empty subset of {INPUT_KINDS}; "
+                f"received {self.inputs!r}."
+            )
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec, *, overwrite: bool = False) -> ModelSpec:
+    """Add a model to the registry (an existing name needs `overwrite=True`)."""
+    if spec.name in _REGISTRY and not overwrite:
+        raise ValueError(f"A model named {spec.name!r} is already registered.")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """The registered `ModelSpec` for `name`; ValueError listing the names otherwise."""
+    _register_builtin_models()
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"Unknown deep model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}."
+        )
+    return _REGISTRY[name]
+
+
+def list_models(input_kind: str | None = None) -> list[str]:
+    """Registered model names, optionally only those accepting `input_kind`."""
+    _register_builtin_models()
+    return sorted(
+        name
+        for name, spec in _REGISTRY.items()
+        if input_kind is None or input_kind in spec.inputs
+    )
+
+
+def _flat_mlp(input_shape, num_classes, **kwargs):
+    from kerasdl.models.mlp import MLP
+
+    size = 1
+    for dim in input_shape:
+        size *= int(dim)
+    return MLP((size,), num_classes, **kwargs)
+
+
+def _flat_cnn(input_shape, num_classes, **kwargs):
+    from kerasdl.models.cnn import SmallCNN
+
+    return SmallCNN(input_shape, num_classes, flat_input=True, **kwargs)
+
+
+def _register_builtin_models():
+    if "mlp" in _REGISTRY:
+        return
+    register_model(
+        ModelSpec(
+            name="mlp",
+            builder=_flat_mlp,
+            inputs=("image", "tabular"),
+            description="MLP: 2 x 512 ReLU units, batch norm, dropout 0.3",
+            epochs=60,
+            batch_size=32,
+            learning_rate=1e-3,
+            builder_kwargs={
+                "depth": 2,
+                "width": 512,
+                "dropout": 0.3,
+                "batch_norm": True,
+            },
+        )
+    )
+    register_model(
+        ModelSpec(
+            name="cnn",
+            builder=_flat_cnn,
+            inputs=("image",),
+            description="SmallCNN: two VGG-style conv blocks (32, 64 filters), BN, dropout",
+            epochs=60,
+            batch_size=32,
+            learning_rate=2e-3,
+            standardize=False,
+        )
+    )

@@ -14,7 +14,7 @@ cannot be, lives here behind a small interface chosen once, at import:
   is stateless (the phases run under `keras.StatelessScope` over the state that Keras's
   JAX trainer passes in, and `optimizer.stateless_apply`), so it is jit-compiled like
   any Keras train step.
-- `enable_determinism()`: what reproducible runs need beyond seeds.
+- `set_random_seed(seed)` and `enable_determinism()`: what reproducible runs need.
 
 Supported backends: TensorFlow and JAX. On other backends the functions here raise a
 clear `NotImplementedError`.
@@ -22,10 +22,13 @@ clear `NotImplementedError`.
 
 from __future__ import annotations
 
+import random
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 BACKEND = keras.backend.backend()
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
@@ -55,6 +58,35 @@ def _require_impl(what: str):
 def enable_determinism() -> None:
     """Make backend kernels deterministic (TensorFlow op determinism; JAX on CPU is)."""
     _require_impl("enable_determinism").enable_determinism()
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed Python, NumPy and Keras (and TensorFlow when it is the backend or loaded).
+
+    Same effect as `keras.utils.set_random_seed`, except that on a non-TensorFlow
+    backend it does not import TensorFlow just to seed it (which costs seconds and
+    log noise per process, for `tf.data` pipelines kerasdl does not use there).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer; received {seed!r}.")
+    if BACKEND == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # pragma: no cover - Keras moved its internals
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    if BACKEND == "torch":  # pragma: no cover - torch is not a default dependency
+        import torch
+
+        torch.manual_seed(seed)
 
 
 def value_and_input_gradient(fn: Callable, x):

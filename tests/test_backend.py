@@ -199,3 +199,14 @@ def test_compile_rejects_inconsistent_optimizers():
         TwoPlayer().compile(optimizers={"opt_a": "sgd", "opt_b": "sgd"}, loss="mse")
     with pytest.raises(ValueError, match="repeats must be an integer"):
         kb.Phase("x", "opt", [1], lambda d: 0.0, repeats=0)
+
+
+def test_set_random_seed_makes_keras_and_numpy_draws_repeatable():
+    kb.set_random_seed(7)
+    first = (ops.convert_to_numpy(keras.random.normal((3,))), np.random.rand(2))
+    kb.set_random_seed(7)
+    second = (ops.convert_to_numpy(keras.random.normal((3,))), np.random.rand(2))
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        kb.set_random_seed(1.5)

@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from kerasdl import backend as kbackend
 from kerasdl.models.registry import get_model_spec
 
 
@@ -58,7 +59,7 @@ def build_compiled_model(
     cosine decay over the whole run; loss: categorical cross-entropy with label
     smoothing 0.1. Seeds Keras first, so a fold's model is the same on every run.
     """
-    keras.utils.set_random_seed(seed)
+    kbackend.set_random_seed(seed)
     spec = get_model_spec(name)
     kwargs = {**spec.builder_kwargs, **builder_kwargs}
     model = spec.builder(tuple(input_shape), int(y.shape[1]), **kwargs)

@@ -1,4 +1,4 @@
-"""The container every kerasdl loader returns, and the input checks shared by the library."""
+"""The container every kerasdl loader returns, and the library's shared input checks."""
 
 from __future__ import annotations
 
@@ -83,12 +83,14 @@ def check_xy(x, y=None, *, name_x: str = "x", name_y: str = "y", allow_nan=False
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise ValueError(
             f"{name_x} must be numeric; received dtype {x.dtype} "
-            f"(first value: {x.flat[0]!r}). Encode categorical features as numbers first."
+            f"(first value: {x.flat[0]!r}). Encode categorical features as numbers "
+            "first."
         )
     if not allow_nan and not np.all(np.isfinite(x)):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise ValueError(
-            f"{name_x} contains {bad} NaN or infinite value(s); impute or drop them first."
+            f"{name_x} contains {bad} NaN or infinite value(s); impute or drop them "
+            "first."
         )
     if y is not None:
         y = np.asarray(y)

@@ -7,13 +7,13 @@ cannot be, lives here behind a small interface chosen once, at import:
   function with respect to its *input* (Grad-CAM, saliency maps, the WGAN-GP penalty).
   It composes: called inside a `MultiOptimizerModel` phase, the result can itself be
   differentiated with respect to weights (a gradient of a gradient).
-- `MultiOptimizerModel`, `Phase` and `OptimizerGroup`: the pattern for custom train steps
-  with more than one optimizer (GANs, actor-critic). A subclass lists its phases, each a
-  loss written with ordinary stateful Keras calls, the variables it updates and the
-  optimizer that updates them; the per-backend step runs them in order. On JAX the step
-  is stateless (the phases run under `keras.StatelessScope` over the state that Keras's
-  JAX trainer passes in, and `optimizer.stateless_apply`), so it is jit-compiled like
-  any Keras train step.
+- `MultiOptimizerModel`, `Phase` and `OptimizerGroup`: the pattern for custom train
+  steps with more than one optimizer (GANs, actor-critic). A subclass lists its
+  phases, each a loss written with ordinary stateful Keras calls, the variables it
+  updates and the optimizer that updates them; the per-backend step runs them in
+  order. On JAX the step is stateless (the phases run under `keras.StatelessScope`
+  over the state that Keras's JAX trainer passes in, and `optimizer.stateless_apply`),
+  so it is jit-compiled like any Keras train step.
 - `set_random_seed(seed)` and `enable_determinism()`: what reproducible runs need.
 
 Supported backends: TensorFlow and JAX. On other backends the functions here raise a
@@ -132,9 +132,9 @@ def _checked_scalar(fn):
     return wrapped
 
 
-# ---------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------
 # Custom train steps with several optimizers
-# ---------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -256,7 +256,8 @@ class OptimizerGroup(keras.optimizers.Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         raise TypeError(
-            "OptimizerGroup does not apply gradients itself; each Phase's optimizer does."
+            "OptimizerGroup does not apply gradients itself; "
+            "each Phase's optimizer does."
         )
 
     def get_config(self):
@@ -300,7 +301,8 @@ class MultiOptimizerModel(keras.Model):
 
     def train_phases(self) -> list[Phase]:
         raise NotImplementedError(
-            f"{type(self).__name__} must implement train_phases() returning Phase objects."
+            f"{type(self).__name__} must implement train_phases() "
+            "returning Phase objects."
         )
 
     def compile(self, optimizers: dict, **kwargs):
@@ -315,8 +317,10 @@ class MultiOptimizerModel(keras.Model):
         for forbidden in ("optimizer", "loss"):
             if forbidden in kwargs:
                 raise ValueError(
-                    f"{type(self).__name__}.compile takes optimizers={{key: optimizer}} "
-                    f"and the phases' losses; received {forbidden}={kwargs[forbidden]!r}."
+                    f"{type(self).__name__}.compile takes "
+                    "optimizers={key: optimizer} "
+                    "and the phases' losses; "
+                    f"received {forbidden}={kwargs[forbidden]!r}."
                 )
         group = (
             optimizers

@@ -41,8 +41,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "compare",
         help="classical ML vs deep learning on the same stratified folds",
-        description="Score classical scikit-learn baselines and deep Keras models on the "
-        "same stratified k folds; print a table and write compare.json and compare.png.",
+        description="Score classical scikit-learn baselines and deep Keras models "
+        "on the same stratified k folds; print a table and write compare.json and "
+        "compare.png.",
     )
     source = p.add_mutually_exclusive_group()
     source.add_argument(
@@ -67,7 +68,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--deep",
         type=_names,
         default=None,
-        help="comma-separated deep models, or 'none' (default: mlp,cnn for images, mlp)",
+        help="comma-separated deep models, or 'none' "
+        "(default: mlp,cnn for images, mlp for tables)",
     )
     p.add_argument(
         "--epochs", type=int, default=None, help="override deep-model epochs"

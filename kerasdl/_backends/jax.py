@@ -50,7 +50,9 @@ def multi_optimizer_train_step(model, state, data):
                     state_mapping=mapping(dict(zip(ids, phase_values)))
                 ) as scope:
                     loss, phase_logs = phase.compute(data)
-                updated = {k: scope.get_current_value(by_id[k]) for k in non_trainable_ids}
+                updated = {
+                    k: scope.get_current_value(by_id[k]) for k in non_trainable_ids
+                }
                 return loss, (phase_logs, updated)
 
             phase_values = [values[k] for k in ids]
@@ -64,7 +66,8 @@ def multi_optimizer_train_step(model, state, data):
             )
             values.update(zip(ids, new_phase_values))
             values.update(
-                (id(v), value) for v, value in zip(optimizer.variables, new_optimizer_values)
+                (id(v), value)
+                for v, value in zip(optimizer.variables, new_optimizer_values)
             )
         logs.update(phase_logs)
 

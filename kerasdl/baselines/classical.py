@@ -45,7 +45,8 @@ def make_classical(name: str, *, random_state: int = 0) -> Pipeline:
     if name == "gradient_boosting":
         return make_pipeline(HistGradientBoostingClassifier(random_state=random_state))
     raise ValueError(
-        f"Unknown classical model {name!r}; choose one of: {', '.join(CLASSICAL_MODELS)}."
+        f"Unknown classical model {name!r}; "
+        f"choose one of: {', '.join(CLASSICAL_MODELS)}."
     )
 
 

@@ -62,7 +62,8 @@ def _make_estimators(dataset, classical, deep, seed, epochs):
 def _check_dataset(dataset: Dataset, folds: int):
     if not isinstance(dataset, Dataset):
         raise ValueError(
-            f"dataset must be a kerasdl.data.Dataset; received {type(dataset).__name__}."
+            "dataset must be a kerasdl.data.Dataset; "
+            f"received {type(dataset).__name__}."
         )
     if dataset.task != "classification":
         raise ValueError(
@@ -155,7 +156,8 @@ def compare(
         _log(f"[{i}/{len(estimators)}] {name} ({kind}), {folds} folds ...", verbose)
         row = _score_folds(estimator, x, y, splits, name, kind, verbose)
         _log(
-            f"    {name}: accuracy {row['accuracy_mean']:.4f} ± {row['accuracy_std']:.4f}"
+            f"    {name}: accuracy {row['accuracy_mean']:.4f} "
+            f"± {row['accuracy_std']:.4f}"
             f", fit {row['fit_seconds']:.2f} s/fold",
             verbose,
         )

@@ -1,4 +1,4 @@
-"""Deep models as scikit-learn estimators, through `keras.wrappers.SKLearnClassifier`."""
+"""Deep models as scikit-learn estimators (via `keras.wrappers.SKLearnClassifier`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The deep-model registry: how `kerasdl compare` (and later `tune`) finds models by name.
+"""The deep-model registry: how `kerasdl compare` (and later `tune`) finds models.
 
 A family plugs in by registering a `ModelSpec`: a builder taking `input_shape` and
 `num_classes`, the kinds of input it accepts, and the training settings that suit it.
@@ -65,7 +65,8 @@ def get_model_spec(name: str) -> ModelSpec:
     _register_builtin_models()
     if name not in _REGISTRY:
         raise ValueError(
-            f"Unknown deep model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}."
+            f"Unknown deep model {name!r}; "
+            f"choose one of: {', '.join(sorted(_REGISTRY))}."
         )
     return _REGISTRY[name]
 
@@ -120,7 +121,7 @@ def _register_builtin_models():
             name="cnn",
             builder=_flat_cnn,
             inputs=("image",),
-            description="SmallCNN: two VGG-style conv blocks (32, 64 filters), BN, dropout",
+            description="SmallCNN: 2 VGG-style conv blocks (32, 64), BN, dropout",
             epochs=60,
             batch_size=32,
             learning_rate=2e-3,

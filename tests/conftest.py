@@ -1,0 +1,12 @@
+"""Suite-wide settings: headless plots, quiet TensorFlow, and the backend in the header."""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_report_header(config):
+    import keras
+
+    return f"kerasdl tests on KERAS_BACKEND={keras.backend.backend()}"

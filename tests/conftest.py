@@ -1,4 +1,4 @@
-"""Suite-wide settings: headless plots, quiet TensorFlow, and the backend in the header."""
+"""Suite-wide settings: headless plots, quiet TensorFlow, the backend in the header."""
 
 import os
 

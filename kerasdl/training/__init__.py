@@ -2,8 +2,8 @@
 
 Everything is built on Keras's own mechanisms (`keras.optimizers` with `clipnorm` and
 `gradient_accumulation_steps`, `keras.optimizers.schedules`, `keras.callbacks`, the
-global dtype policy, `kerasdl.backend.set_random_seed`). `TrainingConfig` is the one place
-that holds every choice; `train` compiles and fits a model with it.
+global dtype policy, `kerasdl.backend.set_random_seed`). `TrainingConfig` is the one
+place that holds every choice; `train` compiles and fits a model with it.
 
 Example:
     >>> from kerasdl.training import TrainingConfig, train

@@ -13,8 +13,8 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
     Calls `kerasdl.backend.set_random_seed(seed)`, which seeds `random`,
     `numpy.random`, TensorFlow (when it is the backend or already loaded) and resets
     Keras's global `SeedGenerator` (weight initialisers, dropout and `fit`'s shuffling
-    draw from these). With `deterministic=True` it also switches the backend to deterministic
-    kernels through `kerasdl.backend.enable_determinism()` (TensorFlow op
+    draw from these). With `deterministic=True` it also switches the backend to
+    deterministic kernels through `kerasdl.backend.enable_determinism()` (TensorFlow op
     determinism; a no-op on JAX, whose CPU kernels are deterministic). That switch is
     process-wide and stays on.
 

@@ -201,7 +201,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return COMMANDS[args.command](args)
-    except (CLIError, ValueError, FileNotFoundError) as error:
+    except (CLIError, ValueError, OSError) as error:
         message = (
             str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         )

@@ -67,8 +67,10 @@ def count_parameters(estimator) -> int | None:
         )
     if hasattr(model, "coef_"):
         return int(np.size(model.coef_) + np.size(model.intercept_))
-    if hasattr(model, "estimators_") and hasattr(model.estimators_[0], "tree_"):
-        return int(sum(tree.tree_.node_count for tree in model.estimators_))
+    if hasattr(model, "estimators_"):
+        trees = np.ravel(model.estimators_)  # GradientBoosting holds a 2-D array
+        if len(trees) and hasattr(trees[0], "tree_"):
+            return int(sum(tree.tree_.node_count for tree in trees))
     if hasattr(model, "_predictors"):
         return int(sum(p.nodes.size for it in model._predictors for p in it))
     if hasattr(model, "_fit_X"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 import sys
 import time
 from pathlib import Path
@@ -36,10 +37,15 @@ def _input_kind(dataset: Dataset) -> str:
     return "image" if dataset.is_image else "tabular"
 
 
+def _as_names(names) -> tuple[str, ...]:
+    """One name or a sequence of names, as a tuple."""
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
 def _make_estimators(dataset, classical, deep, seed, epochs):
     kind = _input_kind(dataset)
-    classical = CLASSICAL_MODELS if classical is None else tuple(classical)
-    deep = DEFAULT_DEEP[kind] if deep is None else tuple(deep)
+    classical = CLASSICAL_MODELS if classical is None else _as_names(classical)
+    deep = DEFAULT_DEEP[kind] if deep is None else _as_names(deep)
     estimators = []
     for name in classical:
         estimators.append((name, "classical", make_classical(name, random_state=seed)))
@@ -75,8 +81,18 @@ def _check_dataset(dataset: Dataset, folds: int):
         raise ValueError(
             f"dataset.y must hold at least 2 classes; received {len(np.unique(y))}."
         )
-    if not isinstance(folds, int) or folds < 2:
+    if isinstance(folds, bool) or not isinstance(folds, numbers.Integral) or folds < 2:
         raise ValueError(f"folds must be an integer >= 2; received {folds!r}.")
+    labels, counts = np.unique(y, return_counts=True)
+    if folds > counts.min():
+        smallest = labels[np.argmin(counts)]
+        if dataset.class_names and np.issubdtype(labels.dtype, np.integer):
+            smallest = dataset.class_names[int(smallest)]
+        raise ValueError(
+            f"folds={folds} is more than the smallest class has members: class "
+            f"{smallest!r} has only {counts.min()} member(s); use folds <= "
+            f"{counts.min()}."
+        )
     return x.reshape(len(x), -1).astype("float32"), y
 
 
@@ -149,6 +165,9 @@ def compare(
         "results": [...]}` with one entry per model.
     """
     x, y = _check_dataset(dataset, folds)
+    folds = int(folds)
+    if out_dir is not None:
+        out_dir = _prepare_out_dir(out_dir)
     splits = stratified_kfold(y, n_splits=folds, seed=seed)
     estimators = _make_estimators(dataset, classical, deep, seed, epochs)
     results = []
@@ -177,6 +196,19 @@ def compare(
     if out_dir is not None:
         write_report(report, out_dir)
     return report
+
+
+def _prepare_out_dir(out_dir) -> Path:
+    """Create `out_dir` before any training, so a bad path fails in seconds."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            f"out_dir must be a directory kerasdl can create or write to; received "
+            f"{str(out_dir)!r} ({error.strerror or error})."
+        ) from error
+    return out
 
 
 def best_by_kind(results: list[dict], kind: str) -> dict | None:

@@ -18,12 +18,26 @@ class KerasClassifier(keras.wrappers.SKLearnClassifier):
     `GridSearchCV` and `kerasdl compare`:
 
     - `sklearn.base.clone` keeps `fit_kwargs` (the Keras wrapper's `__sklearn_clone__`
-      drops them, so a cloned estimator trains for one epoch);
+      drops them, so a cloned estimator trains for one epoch), and `fit(**kwargs)`
+      no longer changes `fit_kwargs` for good;
     - `predict` and `predict_proba` run silently (no progress bar per call).
 
     Targets are one-hot encoded by the wrapper, so the model must end in a softmax over
     the classes and be compiled with a categorical loss (see `build_compiled_model`).
     """
+
+    def fit(self, X, y, **kwargs):
+        """Fit the model; keyword arguments apply to this call only.
+
+        (The Keras wrapper merges them into `self.fit_kwargs` in place, so one
+        `fit(..., epochs=1)` would change the estimator's parameters for good.)
+        """
+        configured = self.fit_kwargs
+        self.fit_kwargs = dict(configured or {})
+        try:
+            return super().fit(X, y, **kwargs)
+        finally:
+            self.fit_kwargs = configured
 
     def __sklearn_clone__(self):
         clone = super().__sklearn_clone__()
@@ -38,6 +52,10 @@ class KerasClassifier(keras.wrappers.SKLearnClassifier):
         return self.model_.predict(np.asarray(X, dtype="float32"), verbose=0)
 
     def predict(self, X):
+        """Class labels (the original labels, not indices)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
@@ -110,7 +128,7 @@ def make_deep_estimator(
         raise ValueError(f"epochs must be >= 1; received {epochs}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1; received {batch_size}.")
-    if learning_rate <= 0:
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate must be > 0; received {learning_rate}.")
     classifier = KerasClassifier(
         model=build_compiled_model,

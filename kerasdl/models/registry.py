@@ -41,6 +41,16 @@ class ModelSpec:
     builder_kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        if not callable(self.builder):
+            raise ValueError(f"builder must be callable; received {self.builder!r}.")
+        for arg in ("epochs", "batch_size"):
+            value = getattr(self, arg)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{arg} must be an integer >= 1; received {value!r}.")
+        if not (isinstance(self.learning_rate, int | float) and self.learning_rate > 0):
+            raise ValueError(
+                f"learning_rate must be a number > 0; received {self.learning_rate!r}."
+            )
         bad = set(self.inputs) - set(INPUT_KINDS)
         if not self.inputs or bad:
             raise ValueError(
@@ -50,10 +60,12 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
+_BUILTINS_REGISTERED = False
 
 
 def register_model(spec: ModelSpec, *, overwrite: bool = False) -> ModelSpec:
     """Add a model to the registry (an existing name needs `overwrite=True`)."""
+    _register_builtin_models()
     if spec.name in _REGISTRY and not overwrite:
         raise ValueError(f"A model named {spec.name!r} is already registered.")
     _REGISTRY[spec.name] = spec
@@ -74,6 +86,10 @@ def get_model_spec(name: str) -> ModelSpec:
 def list_models(input_kind: str | None = None) -> list[str]:
     """Registered model names, optionally only those accepting `input_kind`."""
     _register_builtin_models()
+    if input_kind is not None and input_kind not in INPUT_KINDS:
+        raise ValueError(
+            f"input_kind must be one of {INPUT_KINDS} or None; received {input_kind!r}."
+        )
     return sorted(
         name
         for name, spec in _REGISTRY.items()
@@ -97,9 +113,13 @@ def _flat_cnn(input_shape, num_classes, **kwargs):
 
 
 def _register_builtin_models():
-    if "mlp" in _REGISTRY:
+    """Add the built-in models once (a user's spec registered first under the same
+    name wins: built-ins never overwrite)."""
+    global _BUILTINS_REGISTERED
+    if _BUILTINS_REGISTERED:
         return
-    register_model(
+    _BUILTINS_REGISTERED = True
+    builtins = [
         ModelSpec(
             name="mlp",
             builder=_flat_mlp,
@@ -114,17 +134,17 @@ def _register_builtin_models():
                 "dropout": 0.3,
                 "batch_norm": True,
             },
-        )
-    )
-    register_model(
+        ),
         ModelSpec(
             name="cnn",
             builder=_flat_cnn,
             inputs=("image",),
-            description="SmallCNN: 2 VGG-style conv blocks (32, 64), BN, dropout",
+            description="SmallCNN: 2 VGG-style conv blocks (32, 64), BN, dropout 0.5",
             epochs=60,
             batch_size=32,
             learning_rate=2e-3,
             standardize=False,
-        )
-    )
+        ),
+    ]
+    for spec in builtins:
+        _REGISTRY.setdefault(spec.name, spec)

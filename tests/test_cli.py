@@ -1,0 +1,326 @@
+"""The `kerasdl` command, called in-process (plus two fresh processes for --backend)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from kerasdl.baselines import CLASSICAL_MODELS
+from kerasdl.cli import main
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SUBCOMMANDS = ("compare", "datasets", "activations")
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    return code, capsys.readouterr()
+
+
+def _error_line(capsys, argv, command="compare"):
+    """Run `argv`, expect exit code 2 and exactly one line on stderr; return it."""
+    code, captured = _run(capsys, argv)
+    assert code == 2, captured
+    assert "Traceback" not in captured.err
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"kerasdl {command}: error: "), lines[0]
+    assert captured.out == ""
+    return lines[0]
+
+
+def _write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+# --- help and listings -----------------------------------------------------------
+
+
+def test_help_lists_the_subcommands(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: kerasdl")
+    for command in SUBCOMMANDS:
+        assert command in out
+    assert "--backend" in out
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_each_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: kerasdl {command}")
+
+
+def test_compare_help_names_its_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--dataset", "--csv", "--target", "--images", "--folds", "--deep"):
+        assert option in out
+
+
+def test_no_subcommand_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    assert "usage: kerasdl" in capsys.readouterr().err
+
+
+def test_compare_list(capsys):
+    code, captured = _run(capsys, ["compare", "--list"])
+    assert code == 0
+    lines = captured.out.splitlines()
+    assert lines[0] == "classical:"
+    assert "deep:" in lines
+    names = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert set(CLASSICAL_MODELS) | {"mlp", "cnn"} <= set(names)
+    cnn = next(line for line in lines if line.split()[0] == "cnn")
+    assert cnn.endswith("[image]")
+
+
+def test_datasets_lists_every_set(capsys):
+    code, captured = _run(capsys, ["datasets"])
+    assert code == 0
+    rows = dict(line.split() for line in captured.out.splitlines())
+    assert rows["digits"] == "embedded"
+    assert rows["iris"] == "embedded"
+    assert rows["mnist"] == "keras.datasets"
+
+
+def test_datasets_describes_one(capsys):
+    code, captured = _run(capsys, ["datasets", "iris"])
+    assert code == 0
+    first, *rest = captured.out.splitlines()
+    assert first == "iris: classification, x(150, 4), 3 classes"
+    assert "Fisher" in " ".join(rest)
+
+
+def test_datasets_unknown_name(capsys):
+    line = _error_line(capsys, ["datasets", "nope"], command="datasets")
+    assert "Unknown dataset 'nope'" in line and "digits" in line
+
+
+def test_activations_writes_png_and_json(tmp_path, capsys):
+    out = tmp_path / "plots" / "a.png"
+    code, captured = _run(capsys, ["activations", "--out", str(out)])
+    assert code == 0
+    assert out.read_bytes()[:8] == PNG_SIGNATURE
+    assert "relu" in json.loads(out.with_suffix(".json").read_text())["activations"]
+    assert str(out) in captured.out
+
+
+# --- compare, for real (classical only: fast) ------------------------------------
+
+
+def test_compare_tiny_run(tmp_path, capsys):
+    argv = ["compare", "--dataset", "iris", "--folds", "2"]
+    argv += ["--classical", "logreg", "--deep", "none", "--out", str(tmp_path)]
+    code, captured = _run(capsys, argv)
+    assert code == 0
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("iris: 2-fold stratified CV, 150 samples, backend ")
+    assert lines[0].endswith(keras.backend.backend())
+    assert lines[3].split()[:2] == ["logreg", "classical"]
+    assert lines[-1].startswith("wrote ") and "compare.json" in lines[-1]
+    report = json.loads((tmp_path / "compare.json").read_text())
+    assert [r["model"] for r in report["results"]] == ["logreg"]
+    assert report["folds"] == 2 and report["dataset"] == "iris"
+    assert report["results"][0]["accuracy_mean"] > 0.85
+    assert (tmp_path / "compare.png").read_bytes()[:8] == PNG_SIGNATURE
+    assert "logreg" in captured.err  # progress lines go to stderr
+
+
+def test_compare_quiet_learning_curve_and_default_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["compare", "--dataset", "wine", "--folds", "3", "--seed", "1"]
+    argv += ["--classical", "logreg,knn", "--deep", "none"]
+    code, captured = _run(capsys, argv + ["--learning-curve", "--quiet"])
+    assert code == 0
+    assert captured.err == ""
+    out = tmp_path / "runs" / "compare" / "wine"
+    report = json.loads((out / "compare.json").read_text())
+    assert report["seed"] == 1
+    assert {r["model"] for r in report["results"]} == {"logreg", "knn"}
+    assert (out / "learning_curve.png").read_bytes()[:8] == PNG_SIGNATURE
+    assert "classical" in json.loads((out / "learning_curve.json").read_text())
+    assert "learning_curve.png" in captured.out.splitlines()[-1]
+
+
+def test_compare_on_an_image_folder(tmp_path, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name, level in (("dark", 40), ("light", 210)):
+        (tmp_path / "pics" / name).mkdir(parents=True)
+        for i in range(4):
+            pixels = np.clip(level + rng.normal(0, 10, (12, 12, 3)), 0, 255)
+            Image.fromarray(pixels.astype("uint8")).save(
+                tmp_path / "pics" / name / f"{i}.png"
+            )
+    argv = ["compare", "--images", str(tmp_path / "pics"), "--image-size", "6"]
+    argv += ["--folds", "2", "--classical", "logreg", "--deep", "none", "--quiet"]
+    code, captured = _run(capsys, argv + ["--out", str(tmp_path / "out")])
+    assert code == 0, captured.err
+    report = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert report["dataset"] == "pics" and report["n_samples"] == 8
+    assert report["results"][0]["accuracy_mean"] == 1.0
+    assert report["results"][0]["params"] == 6 * 6 * 3 + 1  # binary logreg
+
+
+# --- compare, user mistakes: exit code 2 and one line ----------------------------
+
+
+def test_unknown_dataset(capsys):
+    line = _error_line(capsys, ["compare", "--dataset", "imagenet"])
+    assert "Unknown dataset 'imagenet'" in line
+
+
+def test_csv_without_target(tmp_path, capsys):
+    path = _write(tmp_path / "t.csv", "a,b,label\n1,2,x\n3,4,y\n")
+    line = _error_line(capsys, ["compare", "--csv", path])
+    assert "--csv needs --target" in line
+
+
+def test_target_without_csv(capsys):
+    line = _error_line(capsys, ["compare", "--dataset", "iris", "--target", "y"])
+    assert "--target applies to --csv only" in line
+
+
+def test_missing_csv_file(tmp_path, capsys):
+    argv = ["compare", "--csv", str(tmp_path / "nope.csv"), "--target", "y"]
+    assert "nope.csv" in _error_line(capsys, argv)
+
+
+def test_csv_without_the_target_column(tmp_path, capsys):
+    path = _write(tmp_path / "t.csv", "a,b,label\n1,2,x\n3,4,y\n")
+    line = _error_line(capsys, ["compare", "--csv", path, "--target", "species"])
+    assert "target 'species' is not a column" in line and "'label'" in line
+
+
+def test_csv_with_non_numeric_features(tmp_path, capsys):
+    rows = "".join(f"{i},red,{i % 2}\n" for i in range(10))
+    path = _write(tmp_path / "t.csv", "a,colour,label\n" + rows)
+    line = _error_line(capsys, ["compare", "--csv", path, "--target", "label"])
+    assert "must be numeric" in line and "'colour'" in line
+
+
+def test_csv_with_missing_features(tmp_path, capsys):
+    rows = "".join(f"{i},{'' if i == 3 else i},{i % 2}\n" for i in range(10))
+    path = _write(tmp_path / "t.csv", "a,b,label\n" + rows)
+    line = _error_line(capsys, ["compare", "--csv", path, "--target", "label"])
+    assert "1 missing value" in line and "'b'" in line
+
+
+def test_csv_with_a_regression_target(tmp_path, capsys):
+    rows = "".join(f"{i},{i * 0.37:.3f}\n" for i in range(30))
+    path = _write(tmp_path / "t.csv", "a,price\n" + rows)
+    line = _error_line(capsys, ["compare", "--csv", path, "--target", "price"])
+    assert "classification" in line and "regression" in line
+
+
+def test_more_folds_than_the_smallest_class(tmp_path, capsys):
+    labels = ["cat"] * 5 + ["dog"] * 5 + ["emu"]
+    rows = "".join(f"{i},{i * 2},{label}\n" for i, label in enumerate(labels))
+    path = _write(tmp_path / "t.csv", "a,b,animal\n" + rows)
+    argv = ["compare", "--csv", path, "--target", "animal", "--folds", "2"]
+    line = _error_line(capsys, argv)
+    assert "smallest class" in line and "only 1 member" in line
+
+
+def test_images_folder_without_class_subfolders(tmp_path, capsys):
+    from PIL import Image
+
+    Image.new("RGB", (4, 4)).save(tmp_path / "loose.png")
+    line = _error_line(capsys, ["compare", "--images", str(tmp_path)])
+    assert "no class subfolders" in line
+
+
+def test_images_folder_that_does_not_exist(tmp_path, capsys):
+    line = _error_line(capsys, ["compare", "--images", str(tmp_path / "nope")])
+    assert "existing folder" in line
+
+
+def test_image_size_too_small(tmp_path, capsys):
+    argv = ["compare", "--images", str(tmp_path), "--image-size", "2"]
+    assert "--image-size must be >= 3; received 2" in _error_line(capsys, argv)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--deep", "nope"], "Unknown deep model 'nope'"),
+        (["--deep", "cnn"], "'cnn' accepts image inputs"),
+        (["--classical", "xgboost"], "Unknown classical model 'xgboost'"),
+        (["--classical", "none", "--deep", "none"], "Nothing to compare"),
+        (["--folds", "1"], "folds must be an integer >= 2; received 1"),
+        (["--deep", "mlp", "--epochs", "0"], "epochs must be >= 1; received 0"),
+    ],
+)
+def test_bad_model_options(extra, message, capsys):
+    line = _error_line(capsys, ["compare", "--dataset", "iris", *extra])
+    assert message in line
+
+
+def test_regression_dataset(capsys):
+    line = _error_line(capsys, ["compare", "--dataset", "diabetes"])
+    assert "classification" in line and "'diabetes'" in line
+
+
+def test_out_is_an_existing_file(tmp_path, capsys):
+    target = tmp_path / "report.txt"
+    target.write_text("not a folder")
+    argv = ["compare", "--dataset", "iris", "--folds", "2", "--classical", "logreg"]
+    line = _error_line(capsys, argv + ["--deep", "none", "--out", str(target)])
+    assert "report.txt" in line
+
+
+# --- the backend flag ------------------------------------------------------------
+
+
+def test_backend_flag_after_keras_is_imported(capsys, monkeypatch):
+    current = keras.backend.backend()
+    other = "jax" if current == "tensorflow" else "tensorflow"
+    with pytest.raises(SystemExit) as info:
+        main(["--backend", other, "datasets"])
+    assert info.value.code == 2
+    assert "fresh process" in capsys.readouterr().err
+    # Naming the backend already in use is fine.
+    monkeypatch.setenv("KERAS_BACKEND", current)
+    assert main(["--backend", current, "datasets"]) == 0
+
+
+def _cli(*args, timeout=120):
+    env = dict(os.environ, KERAS_BACKEND="tensorflow")  # --backend must win
+    return subprocess.run(
+        [sys.executable, "-m", "kerasdl.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def test_backend_flag_in_a_fresh_process(tmp_path):
+    argv = ["--backend", "jax", "compare", "--dataset", "iris", "--folds", "2"]
+    argv += ["--classical", "logreg", "--deep", "none", "--quiet"]
+    result = _cli(*argv, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "backend jax" in result.stdout.splitlines()[0]
+    assert json.loads((tmp_path / "compare.json").read_text())["backend"] == "jax"
+
+
+def test_unknown_backend_in_a_fresh_process():
+    result = _cli("--backend", "foo", "datasets", timeout=60)
+    assert result.returncode == 2
+    assert "invalid choice: 'foo'" in result.stderr
+    assert "Traceback" not in result.stderr

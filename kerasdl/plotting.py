@@ -17,16 +17,7 @@ if "matplotlib.pyplot" not in sys.modules:
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-ACTIVATIONS = (
-    "relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "gelu",
-    "leaky_relu",
-    "elu",
-    "selu",
-)
+from kerasdl.models.mlp import ACTIVATIONS  # noqa: E402  (one list, shared)
 
 # Step of the central differences. On float32 the rounding error is ~eps/h ~ 1e-5
 # and the truncation error h**2/6 * |f'''| ~ 2e-6 for sigmoid, so 1e-2 balances them.

@@ -112,6 +112,24 @@ def _check_config_covers_init(obj, config, name):
         )
 
 
+def _config_round_trip(obj, name):
+    """`type(obj).from_config(obj.get_config())`, checking the config survives."""
+    config = obj.get_config()
+    _check_config_covers_init(obj, config, name)
+    try:
+        clone = type(obj).from_config(config)
+    except Exception as error:  # noqa: BLE001 - report any failure as a check
+        raise AssertionError(
+            f"{name}: from_config(get_config()) failed: {error!r}"
+        ) from error
+    if clone.get_config() != config:
+        raise AssertionError(
+            f"{name}: the config changed in a round trip:\n{config}\n"
+            f"became\n{clone.get_config()}"
+        )
+    return clone
+
+
 def check_layer(
     layer,
     inputs,
@@ -204,19 +222,7 @@ def check_layer(
         )
 
     # 3. Config round trip with copied weights.
-    config = layer.get_config()
-    _check_config_covers_init(layer, config, name)
-    try:
-        clone = type(layer).from_config(config)
-    except Exception as error:  # noqa: BLE001 - report any failure as a check
-        raise AssertionError(
-            f"{name}: from_config(get_config()) failed: {error!r}"
-        ) from error
-    if clone.get_config() != config:
-        raise AssertionError(
-            f"{name}: the config changed in a round trip:\n{config}\n"
-            f"became\n{clone.get_config()}"
-        )
+    clone = _config_round_trip(layer, name)
     clone(*args, **call_kwargs)
     try:
         clone.set_weights(layer.get_weights())
@@ -361,19 +367,7 @@ def check_model(
             raise AssertionError(f"{name}: the output holds NaN or inf.")
 
     # 2. Config round trip.
-    config = model.get_config()
-    _check_config_covers_init(model, config, name)
-    try:
-        clone = type(model).from_config(config)
-    except Exception as error:  # noqa: BLE001 - report any failure as a check
-        raise AssertionError(
-            f"{name}: from_config(get_config()) failed: {error!r}"
-        ) from error
-    if clone.get_config() != config:
-        raise AssertionError(
-            f"{name}: the config changed in a round trip:\n{config}\n"
-            f"became\n{clone.get_config()}"
-        )
+    clone = _config_round_trip(model, name)
     if not clone.built:
         clone(x, training=False)
     try:

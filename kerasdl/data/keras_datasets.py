@@ -283,6 +283,27 @@ def _read_mnist_npz(path: str, subset: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _cached_or_downloaded_npz(key: str, label: str, loader: str, download: bool) -> str:
+    """Path of `<key>.npz`: from the Keras cache, else downloaded into it."""
+    fname = f"{key}.npz"
+    remote = _REMOTE[key]
+    folder = _find(fname)
+    if folder is not None:
+        return os.path.join(folder, fname)
+    if not download:
+        raise _unavailable(label, loader, [fname], remote["origin"])
+    try:
+        return _get_file(
+            fname=fname,
+            origin=remote["origin"],
+            file_hash=remote["file_hash"],
+            cache_dir=_keras_home(),
+            cache_subdir="datasets",
+        )
+    except Exception as exc:
+        raise _unavailable(label, loader, [fname], remote["origin"], exc) from exc
+
+
 def load_mnist(subset: str = "train", *, download: bool = True) -> Dataset:
     """Load MNIST handwritten digits from the Keras cache (or download them).
 
@@ -302,25 +323,7 @@ def load_mnist(subset: str = "train", *, download: bool = True) -> Dataset:
             to be) downloaded; the message gives the path to put it at.
     """
     subset = _check_subset(subset)
-    remote = _REMOTE["mnist"]
-    folder = _find("mnist.npz")
-    if folder is not None:
-        path = os.path.join(folder, "mnist.npz")
-    elif not download:
-        raise _unavailable("MNIST", "load_mnist", ["mnist.npz"], remote["origin"])
-    else:
-        try:
-            path = _get_file(
-                fname="mnist.npz",
-                origin=remote["origin"],
-                file_hash=remote["file_hash"],
-                cache_dir=_keras_home(),
-                cache_subdir="datasets",
-            )
-        except Exception as exc:
-            raise _unavailable(
-                "MNIST", "load_mnist", ["mnist.npz"], remote["origin"], exc
-            ) from exc
+    path = _cached_or_downloaded_npz("mnist", "MNIST", "load_mnist", download)
     x, y = _read_mnist_npz(path, subset)
     return Dataset(
         x=_images(x),
@@ -577,25 +580,7 @@ def load_imdb(
         raise ValueError(
             f"num_words must be a positive integer or None; received {num_words!r}."
         )
-    remote = _REMOTE["imdb"]
-    folder = _find("imdb.npz")
-    if folder is not None:
-        path = os.path.join(folder, "imdb.npz")
-    elif not download:
-        raise _unavailable("IMDB", "load_imdb", ["imdb.npz"], remote["origin"])
-    else:
-        try:
-            path = _get_file(
-                fname="imdb.npz",
-                origin=remote["origin"],
-                file_hash=remote["file_hash"],
-                cache_dir=_keras_home(),
-                cache_subdir="datasets",
-            )
-        except Exception as exc:
-            raise _unavailable(
-                "IMDB", "load_imdb", ["imdb.npz"], remote["origin"], exc
-            ) from exc
+    path = _cached_or_downloaded_npz("imdb", "IMDB", "load_imdb", download)
     try:
         arrays = _load_npz(path)
         x_train, y_train = arrays["x_train"], arrays["y_train"]

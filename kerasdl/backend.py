@@ -22,6 +22,7 @@ clear `NotImplementedError`.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -87,6 +88,17 @@ def set_random_seed(seed: int) -> None:
         import torch
 
         torch.manual_seed(seed)
+
+
+def fresh_models_per_call():
+    """Context for code that builds a new model per call by design (CV folds).
+
+    On TensorFlow it hides the "triggered tf.function retracing" warning, which is
+    expected there and would blame the user; other warnings pass. Elsewhere a no-op.
+    """
+    if _impl is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return _impl.fresh_models_per_call()
 
 
 def value_and_input_gradient(fn: Callable, x):

@@ -210,3 +210,24 @@ def test_set_random_seed_makes_keras_and_numpy_draws_repeatable():
     np.testing.assert_array_equal(first[1], second[1])
     with pytest.raises(ValueError, match="seed must be an integer"):
         kb.set_random_seed(1.5)
+
+
+def test_fresh_models_per_call_hides_only_the_retracing_warning():
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        with kb.fresh_models_per_call():
+            logger.warning("5 out of the last 5 calls triggered tf.function retracing.")
+            logger.warning("an unrelated warning")
+        logger.warning("6 out of the last 6 calls triggered tf.function retracing.")
+    finally:
+        logger.removeHandler(handler)
+    assert "an unrelated warning" in seen
+    assert any(m.startswith("6 out of") for m in seen), "filter must not outlive it"
+    hidden = not any(m.startswith("5 out of") for m in seen)
+    assert hidden == (kb.name() == "tensorflow")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import jax
 import keras
 
@@ -9,6 +11,10 @@ import keras
 def enable_determinism() -> None:
     # XLA on CPU is deterministic; nothing to switch on.
     return None
+
+
+def fresh_models_per_call():
+    return contextlib.nullcontext()
 
 
 def value_and_input_gradient(fn, x):

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import tensorflow as tf
+
+
+class _RetracingFilter(logging.Filter):
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def fresh_models_per_call():
+    # Each fold of a cross-validation builds a new model, hence a new predict
+    # function: TensorFlow's "retracing is expensive" warning is then expected.
+    logger = tf.get_logger()
+    retracing = _RetracingFilter()
+    logger.addFilter(retracing)
+    try:
+        yield
+    finally:
+        logger.removeFilter(retracing)
 
 
 def enable_determinism() -> None:

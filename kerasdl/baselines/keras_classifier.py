@@ -35,7 +35,8 @@ class KerasClassifier(keras.wrappers.SKLearnClassifier):
         configured = self.fit_kwargs
         self.fit_kwargs = dict(configured or {})
         try:
-            return super().fit(X, y, **kwargs)
+            with kbackend.fresh_models_per_call():
+                return super().fit(X, y, **kwargs)
         finally:
             self.fit_kwargs = configured
 
@@ -49,7 +50,8 @@ class KerasClassifier(keras.wrappers.SKLearnClassifier):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)
-        return self.model_.predict(np.asarray(X, dtype="float32"), verbose=0)
+        with kbackend.fresh_models_per_call():
+            return self.model_.predict(np.asarray(X, dtype="float32"), verbose=0)
 
     def predict(self, X):
         """Class labels (the original labels, not indices)."""

@@ -126,6 +126,28 @@ def value_and_input_gradient(fn: Callable, x):
     return impl.value_and_input_gradient(_checked_scalar(fn), x)
 
 
+def value_and_weight_gradients(fn: Callable, variables: Sequence):
+    """Evaluate a scalar function of a model's weights and its gradient w.r.t. them.
+
+    Args:
+        fn: A zero-argument function returning a scalar, written with ordinary
+            Keras calls (e.g. `lambda: ops.mean(loss(y, model(x, training=False)))`).
+        variables: The Keras variables to differentiate with respect to (e.g.
+            `model.trainable_variables`).
+
+    Returns:
+        `(value, gradients)`, one gradient per variable (zeros where `fn` does not
+        depend on a variable). Nothing is updated: use it to inspect a model (the
+        per-layer gradient norms of `kerasdl.doctor.TrainingDiagnostics`), not to
+        train it.
+    """
+    impl = _require_impl("value_and_weight_gradients")
+    variables = list(variables)
+    if not variables:
+        raise ValueError("variables is empty; pass e.g. model.trainable_variables.")
+    return impl.value_and_weight_gradients(_checked_scalar(lambda _: fn()), variables)
+
+
 def input_gradient(fn: Callable, x):
     """The gradient of scalar `fn` at `x` (see `value_and_input_gradient`)."""
     return value_and_input_gradient(fn, x)[1]

@@ -231,3 +231,27 @@ def test_fresh_models_per_call_hides_only_the_retracing_warning():
     assert any(m.startswith("6 out of") for m in seen), "filter must not outlive it"
     hidden = not any(m.startswith("5 out of") for m in seen)
     assert hidden == (kb.name() == "tensorflow")
+
+
+def test_weight_gradients_of_a_linear_model_match_the_formula():
+    # loss = mean((x @ w + b - y)^2): dw = 2/n x^T r, db = 2 mean(r); an unused
+    # variable gets a zero gradient. Nothing is updated.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 3)).astype("float32")
+    y = rng.normal(size=(6, 1)).astype("float32")
+    layer = keras.layers.Dense(1)
+    layer.build((None, 3))
+    unused = keras.Variable(np.ones((2,), "float32"))
+    before = ops.convert_to_numpy(layer.kernel).copy()
+    value, (dw, db, du) = kb.value_and_weight_gradients(
+        lambda: ops.mean((layer(x) - y) ** 2), [layer.kernel, layer.bias, unused]
+    )
+    w, b = before, ops.convert_to_numpy(layer.bias)
+    r = x @ w + b - y
+    assert float(value) == pytest.approx(float(np.mean(r**2)), rel=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(dw), 2 * x.T @ r / 6, rtol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(db), [2 * r.mean()], rtol=1e-5)
+    np.testing.assert_array_equal(ops.convert_to_numpy(du), [0.0, 0.0])
+    np.testing.assert_array_equal(ops.convert_to_numpy(layer.kernel), before)
+    with pytest.raises(ValueError, match="variables is empty"):
+        kb.value_and_weight_gradients(lambda: ops.sum(x), [])

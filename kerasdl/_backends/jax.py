@@ -21,6 +21,14 @@ def value_and_input_gradient(fn, x):
     return jax.value_and_grad(fn)(x)
 
 
+def value_and_weight_gradients(fn, variables):
+    def f(values):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return fn(None)
+
+    return jax.value_and_grad(f)([v.value for v in variables])
+
+
 def multi_optimizer_train_step(model, state, data):
     """Keras's JAX trainer calls this with `(trainable, non_trainable, optimizer,
     metrics)` values and expects `(logs, new_state)` back. Every variable is read from

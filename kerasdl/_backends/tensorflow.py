@@ -39,6 +39,16 @@ def value_and_input_gradient(fn, x):
     return value, tape.gradient(value, x)
 
 
+def value_and_weight_gradients(fn, variables):
+    with tf.GradientTape() as tape:
+        value = fn(None)
+    grads = tape.gradient(value, variables)
+    # (tf.UnconnectedGradients.ZERO fails on Keras variables' string dtypes.)
+    return value, [
+        tf.zeros(v.shape, v.dtype) if g is None else g for v, g in zip(variables, grads)
+    ]
+
+
 def multi_optimizer_train_step(model, data):
     logs = {}
     for phase, variables in zip(model._phases, model._phase_variables):

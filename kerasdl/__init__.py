@@ -15,6 +15,8 @@ _SUBMODULES = (
     "backend",
     "baselines",
     "data",
+    "doctor",
+    "evaluation",
     "layers",
     "models",
     "plotting",

@@ -97,16 +97,32 @@ def _check_dataset(dataset: Dataset, folds: int):
 
 
 def _score_folds(estimator, x, y, splits, name, kind, verbose):
+    """Fit and score one estimator on every fold.
+
+    Returns the result row and the out-of-fold predictions (labels, and class
+    probabilities when the estimator has `predict_proba`) for error analysis.
+    """
     accuracies, f1s, fit_times, predict_ms = [], [], [], []
     fitted = None
+    oof_pred = np.empty_like(y)
+    oof_proba = None
     for i, (train, test) in enumerate(splits, start=1):
         model = clone(estimator)
         start = time.perf_counter()
         model.fit(x[train], y[train])
         fit_times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        pred = model.predict(x[test])
+        if hasattr(model, "predict_proba"):
+            proba = model.predict_proba(x[test])
+            pred = model.classes_[np.argmax(proba, axis=1)]
+        else:
+            proba, pred = None, model.predict(x[test])
         predict_ms.append((time.perf_counter() - start) * 1000 / len(test))
+        oof_pred[test] = pred
+        if proba is not None and proba.shape[1] == len(np.unique(y)):
+            if oof_proba is None:
+                oof_proba = np.zeros((len(y), proba.shape[1]), dtype="float32")
+            oof_proba[test] = proba
         accuracies.append(accuracy_score(y[test], pred))
         f1s.append(f1_score(y[test], pred, average="macro"))
         if kind == "deep":
@@ -127,7 +143,7 @@ def _score_folds(estimator, x, y, splits, name, kind, verbose):
         "predict_ms_per_sample": float(np.mean(predict_ms)),
         "params": count_parameters(fitted),
         "fold_accuracies": [float(a) for a in accuracies],
-    }
+    }, (oof_pred, oof_proba)
 
 
 def compare(
@@ -170,10 +186,10 @@ def compare(
         out_dir = _prepare_out_dir(out_dir)
     splits = stratified_kfold(y, n_splits=folds, seed=seed)
     estimators = _make_estimators(dataset, classical, deep, seed, epochs)
-    results = []
+    results, oof = [], {}
     for i, (name, kind, estimator) in enumerate(estimators, start=1):
         _log(f"[{i}/{len(estimators)}] {name} ({kind}), {folds} folds ...", verbose)
-        row = _score_folds(estimator, x, y, splits, name, kind, verbose)
+        row, oof[name] = _score_folds(estimator, x, y, splits, name, kind, verbose)
         _log(
             f"    {name}: accuracy {row['accuracy_mean']:.4f} "
             f"± {row['accuracy_std']:.4f}"
@@ -194,8 +210,36 @@ def compare(
             x, y, splits, results, dict((n, e) for n, _, e in estimators), verbose
         )
     if out_dir is not None:
+        report["error_analysis"] = _write_error_analysis(
+            dataset, y, results, oof, out_dir
+        )
         write_report(report, out_dir)
     return report
+
+
+def _write_error_analysis(dataset, y, results, oof, out_dir) -> dict:
+    """Confusion matrix, per-class table and confident mistakes (images) of the
+    best classical and the best deep model, from their out-of-fold predictions."""
+    from kerasdl.evaluation import error_analysis
+
+    written = {}
+    for kind in ("classical", "deep"):
+        best = best_by_kind(results, kind)
+        if best is None:
+            continue
+        name = best["model"]
+        pred, proba = oof[name]
+        error_analysis(
+            y,
+            pred,
+            proba=proba,
+            x=dataset.x if dataset.is_image else None,
+            class_names=dataset.class_names,
+            out_dir=Path(out_dir) / "errors" / name,
+            title=f"{name} on {dataset.name} (out-of-fold predictions)",
+        )
+        written[name] = f"errors/{name}"
+    return written
 
 
 def _prepare_out_dir(out_dir) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import asdict, dataclass
 
 SEVERITIES = ("info", "warning", "error")
@@ -34,20 +35,24 @@ class Finding:
         return asdict(self)
 
 
-def format_findings(findings, title: str = "findings") -> str:
-    """An aligned text table (severity, check, message, fix), errors first."""
+def format_findings(findings, title: str = "findings", width: int = 100) -> str:
+    """A table of findings, errors first: severity, check, then the finding and its
+    fix wrapped to `width` columns."""
     if not findings:
         return f"{title}: nothing to report."
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     rows = sorted(findings, key=lambda f: order[f.severity])
-    header = ("severity", "check", "finding", "fix")
-    cells = [(f.severity, f.check, f.message, f.fix) for f in rows]
-    widths = [max(len(c) for c in col) for col in zip(header, *cells)]
-    widths[2] = min(widths[2], 70)
+    check_width = max(len("check"), *(len(f.check) for f in rows))
+    indent = " " * (9 + check_width + 2)
+    text_width = max(40, width - len(indent))
     lines = [
-        f"{title}: {len(rows)}",
-        "  ".join(h.ljust(w) for h, w in zip(header, widths)),
+        f"{title}: {len(rows)} finding(s)",
+        f"{'severity':<9}{'check':<{check_width}}  finding / fix",
+        f"{'-' * 8} {'-' * check_width}  {'-' * text_width}",
     ]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+    for f in rows:
+        message = textwrap.wrap(f.message, text_width) or [""]
+        fix = textwrap.wrap("fix: " + f.fix, text_width)
+        lines.append(f"{f.severity:<9}{f.check:<{check_width}}  {message[0]}")
+        lines += [indent + line for line in message[1:] + fix]
     return "\n".join(lines)

@@ -46,11 +46,12 @@ def _fingerprint(x) -> tuple:
 @pytest.fixture(scope="module")
 def iris_run(iris, tmp_path_factory):
     """One real compare on iris (3 folds, 2 classical + the mlp, 2 epochs), with
-    every Pipeline.fit / Pipeline.predict call recorded (which rows each model was
-    trained and tested on)."""
+    every Pipeline.fit / Pipeline.predict(_proba) call recorded (which rows each
+    model was trained and tested on). All three models have predict_proba, which
+    compare prefers (it keeps the probabilities for the error analysis)."""
     out = tmp_path_factory.mktemp("compare") / "iris"
     calls = {"fit": [], "predict": []}
-    fit, predict = Pipeline.fit, Pipeline.predict
+    fit, predict, proba = Pipeline.fit, Pipeline.predict, Pipeline.predict_proba
 
     def spy_fit(self, X, y=None, **kwargs):
         if is_classifier(self):  # not the wrapper's own target-encoding pipeline
@@ -62,9 +63,15 @@ def iris_run(iris, tmp_path_factory):
             calls["predict"].append(_fingerprint(X))
         return predict(self, X, **kwargs)
 
+    def spy_proba(self, X, **kwargs):
+        if is_classifier(self):
+            calls["predict"].append(_fingerprint(X))
+        return proba.__get__(self)(X, **kwargs)
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Pipeline, "fit", spy_fit)
         mp.setattr(Pipeline, "predict", spy_predict)
+        mp.setattr(Pipeline, "predict_proba", spy_proba)
         report = compare(
             iris,
             classical=["logreg", "knn"],
@@ -360,3 +367,19 @@ def test_non_numeric_x():
 def test_not_a_dataset(iris):
     with pytest.raises(ValueError, match="kerasdl.data.Dataset; received tuple"):
         compare((iris.x, iris.y), classical=["logreg"], folds=2)
+
+
+def test_out_dir_holds_the_error_analysis_of_the_best_models(iris_run):
+    report, out, _ = iris_run
+    best = {r["kind"]: r for r in report["results"]}
+    assert set(report["error_analysis"]) == {
+        max(
+            (r for r in report["results"] if r["kind"] == kind),
+            key=lambda r: r["accuracy_mean"],
+        )["model"]
+        for kind in best
+    }
+    for folder in report["error_analysis"].values():
+        matrix = json.loads((out / folder / "confusion_matrix.json").read_text())
+        assert np.sum(matrix["counts"]) == 150  # every sample once, out of fold
+        assert (out / folder / "confusion_matrix.png").read_bytes()[:8] == PNG_SIGNATURE

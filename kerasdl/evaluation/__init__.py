@@ -1,0 +1,52 @@
+"""Evaluation beyond one accuracy number: error analysis, fairness, model cards.
+
+Example:
+
+```python
+from kerasdl import evaluation
+
+result = evaluation.error_analysis(y_test, pred, proba=proba, x=x_test,
+                                   class_names=names, out_dir="runs/errors")
+print(result["table"])
+print(evaluation.format_fairness(evaluation.fairness_demo(seed=0)))
+```
+"""
+
+from __future__ import annotations
+
+from kerasdl.evaluation.error_analysis import (
+    confusion_matrix,
+    error_analysis,
+    format_per_class,
+    per_class_report,
+    plot_confident_mistakes,
+    plot_confusion_matrix,
+)
+from kerasdl.evaluation.fairness import (
+    FairnessData,
+    demographic_parity_difference,
+    equal_opportunity_difference,
+    fairness_demo,
+    fairness_report,
+    format_fairness,
+    load_fairness_demo,
+)
+from kerasdl.evaluation.model_card import model_card_from_run, write_model_card
+
+__all__ = [
+    "FairnessData",
+    "confusion_matrix",
+    "demographic_parity_difference",
+    "equal_opportunity_difference",
+    "error_analysis",
+    "fairness_demo",
+    "fairness_report",
+    "format_fairness",
+    "format_per_class",
+    "load_fairness_demo",
+    "model_card_from_run",
+    "per_class_report",
+    "plot_confident_mistakes",
+    "plot_confusion_matrix",
+    "write_model_card",
+]

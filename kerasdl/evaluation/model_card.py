@@ -1,0 +1,466 @@
+"""Model cards: one Markdown file saying what a model is, what data it saw, how well
+it does and how that was measured, how it was trained, and where it falls short.
+
+After Mitchell et al. (2019), "Model Cards for Model Reporting". `write_model_card`
+takes the facts as dicts; `model_card_from_run` reads them from the `run.json`
+that `kerasdl train` writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+from pathlib import Path
+
+RUN_FILE = "run.json"
+CARD_FILE = "model_card.md"
+
+_DEFAULT_INTENDED_USE = (
+    "Learning and experimentation with kerasdl: a reference point for comparing "
+    "models and training settings on this dataset. Not validated for decisions "
+    "about people or for any deployment."
+)
+
+# Metric-name prefixes and where such a metric is measured.
+_SPLIT_PREFIXES = (
+    ("final_train_", "training split, mean over the last epoch", "n_train"),
+    ("final_val_", "validation split, last epoch", "n_val"),
+    ("best_val_", "validation split, best epoch", "n_val"),
+    ("train_", "training split", "n_train"),
+    ("val_", "validation split", "n_val"),
+    ("test_", "held-out test split", "n_test"),
+    ("cv_", "cross-validation", None),
+)
+_HOW_KEYS = ("measured_on", "how", "protocol")
+
+
+# ---------------------------------------------------------------------------
+# Markdown helpers
+# ---------------------------------------------------------------------------
+
+
+def _cell(value, fixed: bool = True) -> str:
+    """A value as one Markdown table cell (pipes escaped, no newlines); floats with
+    4 decimals when `fixed` (metrics), else as written (settings)."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            text = "n/a"
+        else:
+            text = _number(value) if fixed else repr(value)
+    elif isinstance(value, dict | list | tuple):
+        text = json.dumps(value)
+    elif value is None:
+        text = "None"
+    else:
+        text = str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _number(value: float) -> str:
+    """4 decimals for rates and losses, significant digits for tiny/huge values."""
+    return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.4g}"
+
+
+def _table(header, rows, fixed: bool = True) -> list[str]:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    lines += ["| " + " | ".join(_cell(v, fixed) for v in row) + " |" for row in rows]
+    return lines
+
+
+def _bullets(items) -> list[str]:
+    return [f"- {item}" for item in items]
+
+
+def _as_lines(body) -> list[str]:
+    """An extra section's body: a string as is, a list as bullets, a dict as a
+    two-column table."""
+    if isinstance(body, dict):
+        return _table(("item", "value"), body.items(), fixed=False)
+    if isinstance(body, list | tuple):
+        return _bullets(body)
+    return [str(body)]
+
+
+# ---------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------
+
+
+def _model_section(model_name, description, architecture, params, backend):
+    lines = ["## Model details", ""]
+    lines.append(description or f"`{model_name}`, trained with kerasdl.")
+    lines.append("")
+    facts = [f"Model: `{model_name}`"]
+    if params is not None:
+        facts.append(f"Parameters: {int(params):,}")
+    if backend:
+        facts.append(f"Keras backend: {backend}")
+    lines += _bullets(facts)
+    if architecture:
+        lines += ["", "Architecture:", "", "```text", str(architecture).rstrip(), "```"]
+    return lines
+
+
+def _data_section(data: dict):
+    data = dict(data)
+    name = data.pop("name", None) or "unnamed dataset"
+    lines = ["## Data", "", f"Dataset: **{name}**", ""]
+    description = data.pop("description", None)
+    if description:
+        lines += [str(description), ""]
+    sizes = [
+        (split, data.pop(f"n_{split}"))
+        for split in ("train", "val", "test")
+        if data.get(f"n_{split}") is not None
+    ]
+    if sizes:
+        labels = {"train": "training", "val": "validation", "test": "test"}
+        rows = [(labels[split], int(n)) for split, n in sizes]
+        rows.append(("total", sum(int(n) for _, n in sizes)))
+        lines += _table(("split", "samples"), rows) + [""]
+    else:
+        lines += ["Split sizes: not recorded.", ""]
+    preprocessing = data.pop("preprocessing", None)
+    if isinstance(preprocessing, list | tuple):
+        preprocessing = "; ".join(str(step) for step in preprocessing)
+    text = str(preprocessing).rstrip(".") if preprocessing else "not recorded"
+    lines.append(f"Preprocessing: {text}.")
+    class_names = data.pop("class_names", None)
+    if class_names:
+        shown = ", ".join(str(c) for c in class_names[:20])
+        more = f" (+{len(class_names) - 20} more)" if len(class_names) > 20 else ""
+        lines += ["", f"Classes ({len(class_names)}): {shown}{more}."]
+    if data:
+        lines += [""] + _bullets(
+            f"{key}: {_cell(value, fixed=False)}" for key, value in data.items()
+        )
+    return lines
+
+
+def _measured_where(name: str, data: dict) -> str:
+    for prefix, where, size_key in _SPLIT_PREFIXES:
+        if name.startswith(prefix):
+            n = data.get(size_key) if size_key else None
+            return f"{where} ({int(n)} samples)" if n is not None else where
+    return "-"
+
+
+def _metrics_section(metrics: dict, data: dict, backend):
+    lines = ["## Metrics and how they were measured", ""]
+    how = [
+        f"Measured on: {metrics[k]}" if k == "measured_on" else str(metrics[k])
+        for k in _HOW_KEYS
+        if isinstance(metrics.get(k), str)
+    ]
+    rows, notes = [], []
+    for name, value in metrics.items():
+        if name in _HOW_KEYS and isinstance(value, str):
+            continue
+        if isinstance(value, dict):
+            where = value.get("split") or _measured_where(name, data)
+            if value.get("folds"):
+                where += f", {value['folds']} folds"
+            shown = value.get("value")
+            if value.get("std") is not None and isinstance(shown, int | float):
+                shown = f"{_number(shown)} ± {value['std']:.2g}"
+            rows.append((name, shown, where))
+            if value.get("how"):
+                notes.append(f"{name}: {value['how']}")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            notes.append(f"{name}: {value}")
+        else:
+            rows.append((name, value, _measured_where(name, data)))
+    if rows:
+        lines += _table(("metric", "value", "measured on"), rows)
+    else:
+        lines.append("No metrics were recorded.")
+    lines.append("")
+    context = how + notes
+    if backend:
+        context.append(f"Computed with the Keras {backend} backend.")
+    if not _has_folds(metrics):
+        context.append(
+            "One trained model evaluated once (no repeated seeds or folds): expect "
+            "the numbers to move with another seed or split."
+        )
+    lines += _bullets(context)
+    return lines
+
+
+def _training_section(training: dict):
+    lines = ["## Training settings", ""]
+    if not training:
+        return lines + ["Not recorded."]
+    return lines + _table(("setting", "value"), training.items(), fixed=False)
+
+
+def _has_folds(metrics: dict) -> bool:
+    return any(isinstance(m, dict) and m.get("folds") for m in metrics.values())
+
+
+def _generic_limitations(data: dict, metrics: dict, fairness) -> list[str]:
+    name = data.get("name") or "one dataset"
+    n_test = data.get("n_test")
+    size = f" ({int(n_test)} test samples)" if n_test is not None else ""
+    items = [
+        f"Evaluated only on {name}{size}; not tested for distribution shift "
+        "(new sources, devices, populations or time periods).",
+        "Not checked for robustness to corrupted or adversarial inputs, or for "
+        "calibration of its probabilities.",
+    ]
+    if not _has_folds(metrics):
+        items.insert(
+            1,
+            "The metrics come from a single split and training run; small test sets "
+            "give wide confidence intervals.",
+        )
+    if fairness is None:
+        items.append("Fairness across groups of people was not measured.")
+    return items
+
+
+def _fairness_section(fairness):
+    lines = ["## Fairness", ""]
+    if fairness is None:
+        return lines + [
+            "Fairness was not measured for this model: no sensitive attribute (such "
+            "as age, sex or ethnicity) was available or given. Do not assume the "
+            "model performs equally well for every group of people."
+        ]
+    attribute = fairness.get("attribute", "sensitive attribute")
+    lines.append(
+        f"Groups by **{attribute}**; positive label {fairness['positive_label']!r}."
+        + (f" Model evaluated: {fairness['model']}." if fairness.get("model") else "")
+    )
+    if fairness.get("description"):
+        lines += ["", str(fairness["description"])]
+    lines.append("")
+    rows = [
+        (
+            r["group"],
+            r["support"],
+            r["n_positive"],
+            r["accuracy"],
+            r["selection_rate"],
+            r["true_positive_rate"],
+        )
+        for r in fairness["groups"]
+    ]
+    lines += _table(
+        ("group", "samples", "positives", "accuracy", "selection rate", "TPR"), rows
+    )
+    lines.append("")
+    facts = [
+        "Demographic-parity difference (max - min selection rate): "
+        f"{_cell(float(fairness['demographic_parity_difference']))}",
+        "Equal-opportunity difference (max - min true-positive rate): "
+        f"{_cell(float(fairness.get('equal_opportunity_difference', math.nan)))}",
+    ]
+    facts += [f"Note: {note}" for note in fairness.get("notes", [])]
+    return lines + _bullets(facts)
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def write_model_card(
+    path,
+    *,
+    model_name: str,
+    description: str = "",
+    data: dict,
+    metrics: dict,
+    training: dict,
+    limitations: list[str],
+    fairness: dict | None = None,
+    extra_sections: dict | None = None,
+    architecture: str | None = None,
+    params: int | None = None,
+    backend: str | None = None,
+    intended_use: str | None = None,
+) -> Path:
+    """Writes a Markdown model card.
+
+    Sections: title, model details, intended use, data, metrics (each with where it
+    was measured), training settings, known limitations, fairness, any extra
+    sections, and a footer with the kerasdl version and date.
+
+    Args:
+        path: Destination `.md` file (parent folders are created).
+        model_name: Name of the model (the title).
+        description: One paragraph on what the model is.
+        data: `name`, `description`, `n_train`, `n_val`, `n_test`,
+            `preprocessing` (str or list), `class_names`; other keys are listed.
+        metrics: Metric name → number, or → `{"value", "std", "split", "folds",
+            "how"}`. A name's prefix says where it was measured (`test_` → the
+            test split, `val_`, `train_`, `final_val_`, `cv_`...); string values
+            (e.g. `measured_on`) are printed as notes on how they were measured.
+        training: Training settings, e.g. `TrainingConfig.to_dict()`.
+        limitations: Known limitations. When empty, generic honest ones are
+            written (evaluated on one dataset, no distribution-shift test...).
+        fairness: A `fairness_report` dict, or None (the card then says fairness
+            was not measured).
+        extra_sections: Title → body (a string, a list of bullets, or a dict
+            shown as a table), added before the footer.
+        architecture: Optional architecture summary (e.g. `model.summary()` text).
+        params: Optional parameter count.
+        backend: Optional Keras backend the metrics were computed with.
+        intended_use: What the model is for; default: learning and experiments,
+            not decisions about people.
+
+    Returns:
+        The `pathlib.Path` written.
+
+    Raises:
+        ValueError: If `model_name` is empty or `data`, `metrics`, `training`
+            are not dicts, or `limitations` is not a list of strings.
+
+    Example:
+
+    ```python
+    write_model_card("runs/mlp/model_card.md", model_name="MLP",
+                     data={"name": "digits", "n_train": 1257, "n_test": 270},
+                     metrics={"test_accuracy": 0.97}, training=config.to_dict(),
+                     limitations=[])
+    ```
+    """
+    import kerasdl
+
+    if not isinstance(model_name, str) or not model_name.strip():
+        raise ValueError(
+            f"`model_name` must be a non-empty string; received {model_name!r}."
+        )
+    for name, value in (("data", data), ("metrics", metrics), ("training", training)):
+        if not isinstance(value, dict):
+            raise ValueError(
+                f"`{name}` must be a dict; received {type(value).__name__}."
+            )
+    if isinstance(limitations, str) or not all(
+        isinstance(item, str) for item in (limitations or [])
+    ):
+        raise ValueError(
+            f"`limitations` must be a list of strings; received {limitations!r}."
+        )
+    needed = ("groups", "positive_label", "demographic_parity_difference")
+    if fairness is not None and (
+        not isinstance(fairness, dict) or any(key not in fairness for key in needed)
+    ):
+        raise ValueError(
+            "`fairness` must be a fairness_report dict (with groups, positive_label, "
+            "demographic_parity_difference...) or None; received "
+            f"{fairness if not isinstance(fairness, dict) else sorted(fairness)!r}."
+        )
+    limitations = list(limitations or []) or _generic_limitations(
+        data, metrics, fairness
+    )
+    lines = [f"# Model card: {model_name}", ""]
+    lines += _model_section(model_name, description, architecture, params, backend)
+    lines += ["", "## Intended use", "", intended_use or _DEFAULT_INTENDED_USE, ""]
+    lines += _data_section(data) + [""]
+    lines += _metrics_section(metrics, data, backend) + [""]
+    lines += _training_section(training) + [""]
+    lines += ["## Known limitations", ""] + _bullets(limitations) + [""]
+    lines += _fairness_section(fairness) + [""]
+    for title, body in (extra_sections or {}).items():
+        lines += [f"## {title}", ""] + _as_lines(body) + [""]
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    lines += ["---", "", f"Generated by kerasdl {kerasdl.__version__} on {today}."]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _error_analysis_section(run_dir: Path, entry) -> tuple[str, list[str]]:
+    """The "Error analysis" section: links to the PNGs, the per-class table."""
+    folder = Path(entry.get("dir", "")) if isinstance(entry, dict) else Path()
+    folder = folder if folder.is_absolute() else run_dir / folder
+    try:
+        link = Path(os.path.relpath(folder, run_dir)).as_posix()
+    except ValueError:  # another drive (Windows)
+        link = folder.as_posix()
+    lines = []
+    for file, label in (
+        ("confusion_matrix.png", "Confusion matrix"),
+        ("confident_mistakes.png", "Most confident mistakes"),
+    ):
+        if (folder / file).is_file():
+            lines += [f"![{label}]({link}/{file})", ""]
+    if not lines:
+        lines += [f"No plots found in `{link}/` (expected confusion_matrix.png).", ""]
+    per_class = folder / "per_class.json"
+    if per_class.is_file():
+        report = json.loads(per_class.read_text())
+        rows = [
+            (r["class"], r["precision"], r["recall"], r["f1"], r["support"])
+            for r in report["classes"]
+        ]
+        lines += _table(("class", "precision", "recall", "F1", "support"), rows)
+        lines += ["", f"Numbers: [per_class.json]({link}/per_class.json)."]
+    return "Error analysis", lines
+
+
+def model_card_from_run(run_dir) -> Path:
+    """Writes `run_dir/model_card.md` from the `run.json` that `kerasdl train` wrote.
+
+    `run.json` holds `model`, `dataset` (`name`, `description`, `n_train`,
+    `n_val`, `n_test`, ...), `config` (`TrainingConfig.to_dict()`), `metrics`,
+    `backend`, `params`, and optionally `fairness` (a `fairness_report`),
+    `error_analysis` (`{"dir": ...}`, relative to `run_dir`), `model_description`,
+    `architecture` and `limitations`.
+
+    Args:
+        run_dir: The folder of a training run.
+
+    Returns:
+        The `pathlib.Path` of the card.
+
+    Raises:
+        ValueError: If `run_dir/run.json` is missing, not JSON, or lacks a
+            required key.
+    """
+    run_dir = Path(run_dir)
+    run_file = run_dir / RUN_FILE
+    if not run_file.is_file():
+        raise ValueError(
+            f"No {RUN_FILE} in {str(run_dir)!r} (looked for {str(run_file)!r}). "
+            "`kerasdl train` writes it next to model.keras; point at the folder of "
+            "a training run, or train a model first."
+        )
+    try:
+        run = json.loads(run_file.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{str(run_file)!r} is not valid JSON: {error}.") from error
+    missing = [key for key in ("model", "dataset", "metrics") if key not in run]
+    if missing:
+        raise ValueError(
+            f"{str(run_file)!r} lacks the key(s) {missing}; a run.json written by "
+            "`kerasdl train` has model, dataset, config, metrics, backend, params."
+        )
+    extra = {}
+    if run.get("error_analysis"):
+        title, lines = _error_analysis_section(run_dir, run["error_analysis"])
+        extra[title] = "\n".join(lines)
+    if run.get("train_seconds") is not None:
+        extra["Run"] = {"training time (s)": run["train_seconds"]}
+    return write_model_card(
+        run_dir / CARD_FILE,
+        model_name=str(run["model"]),
+        description=run.get("model_description", ""),
+        data=dict(run["dataset"]),
+        metrics=dict(run["metrics"]),
+        training=dict(run.get("config") or {}),
+        limitations=list(run.get("limitations") or []),
+        fairness=run.get("fairness"),
+        extra_sections=extra,
+        architecture=run.get("architecture"),
+        params=run.get("params"),
+        backend=run.get("backend"),
+    )

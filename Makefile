@@ -33,6 +33,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_compare.py
+	$(BIN)/python benchmarks/bench_lr_finder.py --backends tensorflow,jax
 
 lint: install
 	$(BIN)/ruff check .

@@ -24,6 +24,7 @@ from kerasdl.training.callbacks import (
     make_callbacks,
 )
 from kerasdl.training.config import PRECISIONS, TrainingConfig, train
+from kerasdl.training.lr_finder import LRFinderResult, find_learning_rate
 from kerasdl.training.optimizers import OPTIMIZERS, get_optimizer
 from kerasdl.training.schedules import (
     SCHEDULES,
@@ -38,12 +39,14 @@ __all__ = [
     "BACKUP_DIR",
     "CHECKPOINT_FILE",
     "CSV_LOG_FILE",
+    "LRFinderResult",
     "OPTIMIZERS",
     "PRECISIONS",
     "SCHEDULES",
     "TENSORBOARD_DIR",
     "TrainingConfig",
     "cosine_annealing",
+    "find_learning_rate",
     "get_optimizer",
     "get_schedule",
     "make_callbacks",

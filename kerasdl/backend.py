@@ -15,6 +15,9 @@ cannot be, lives here behind a small interface chosen once, at import:
   over the state that Keras's JAX trainer passes in, and `optimizer.stateless_apply`),
   so it is jit-compiled like any Keras train step.
 - `set_random_seed(seed)` and `enable_determinism()`: what reproducible runs need.
+- `write_scalars`, `write_histograms` and `close_summaries`: TensorBoard event files
+  (with `tf.summary`, which serves every backend since TensorFlow is a dependency;
+  imported on first use only).
 
 Supported backends: TensorFlow and JAX. On other backends the functions here raise a
 clear `NotImplementedError`.
@@ -164,6 +167,45 @@ def _checked_scalar(fn):
         return value
 
     return wrapped
+
+
+# ------------------------------------------------------------------------------------
+# TensorBoard summaries (every backend; TensorFlow is imported on first use)
+# ------------------------------------------------------------------------------------
+
+
+def write_scalars(log_dir, step: int, values: dict) -> None:
+    """Append scalars to the TensorBoard event file in `log_dir` (created if missing).
+
+    Args:
+        log_dir: Folder of the event file (one TensorBoard "run").
+        step: The x-axis value (e.g. the training step).
+        values: `{tag: number}`; non-finite numbers are skipped.
+    """
+    from kerasdl._backends import summaries
+
+    summaries.write_scalars(log_dir, step, values)
+
+
+def write_histograms(log_dir, step: int, values: dict, buckets: int = 30) -> None:
+    """Append histograms to the TensorBoard event file in `log_dir`.
+
+    Args:
+        log_dir: Folder of the event file (one TensorBoard "run").
+        step: The x-axis value (e.g. the training step).
+        values: `{tag: array}` (NumPy arrays of any shape; flattened, and their
+            non-finite entries dropped; an array with none left is skipped).
+        buckets: Number of histogram buckets.
+    """
+    from kerasdl._backends import summaries
+
+    summaries.write_histograms(log_dir, step, values, buckets)
+
+
+def close_summaries(log_dir) -> None:
+    """Flush and close the event file that `write_*` opened in `log_dir`, if any."""
+    if "kerasdl._backends.summaries" in sys.modules:
+        sys.modules["kerasdl._backends.summaries"].close(log_dir)
 
 
 # ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ everything that imports it) only after parsing `--backend`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -23,6 +24,16 @@ def _names(value: str) -> list[str]:
     if value.strip().lower() == "none":
         return []
     return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _add_data_source(p) -> None:
+    """--dataset NAME | --csv PATH --target COL | --images DIR [--image-size N]."""
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--dataset", default=None, help="dataset name (default digits)")
+    source.add_argument("--csv", type=Path, help="a CSV file (with --target)")
+    source.add_argument("--images", type=Path, help="a folder, one subfolder per class")
+    p.add_argument("--target", help="target column of --csv")
+    p.add_argument("--image-size", type=int, default=32, help="--images resize (32)")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -45,18 +56,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "on the same stratified k folds; print a table and write compare.json and "
         "compare.png.",
     )
-    source = p.add_mutually_exclusive_group()
-    source.add_argument(
-        "--dataset", default=None, help="embedded dataset (default digits)"
-    )
-    source.add_argument("--csv", type=Path, help="a CSV file (with --target)")
-    source.add_argument(
-        "--images", type=Path, help="a folder with one subfolder per class"
-    )
-    p.add_argument("--target", help="target column of --csv")
-    p.add_argument(
-        "--image-size", type=int, default=32, help="--images resize (default 32)"
-    )
+    _add_data_source(p)
     p.add_argument("--folds", type=int, default=5, help="stratified folds (default 5)")
     p.add_argument(
         "--classical",
@@ -87,6 +87,56 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the models and exit")
 
     p = sub.add_parser(
+        "train",
+        help="train a registered deep model, evaluate it, write a model card",
+        description="Train a registered deep model (see `kerasdl compare --list`) on "
+        "a stratified train/val/test split with the training toolkit; write "
+        "model.keras, run.json, the error analysis (errors/) and model_card.md.",
+    )
+    p.add_argument("model", help="registered model name, e.g. mlp or cnn")
+    _add_data_source(p)
+    p.add_argument("--epochs", type=int, default=None, help="default: the registry's")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--optimizer", default="adam", help="sgd, rmsprop, adam, adamw")
+    p.add_argument("--learning-rate", type=float, default=None)
+    p.add_argument("--schedule", default=None, help="step, cosine or warmup_cosine")
+    p.add_argument("--precision", default="float32", help="or mixed_float16/bfloat16")
+    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-size", type=float, default=0.15)
+    p.add_argument("--test-size", type=float, default=0.15)
+    p.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="watch the run with kerasdl.doctor.TrainingDiagnostics",
+    )
+    p.add_argument("--out", type=Path, default=None, help="default runs/train/<model>")
+
+    p = sub.add_parser(
+        "doctor",
+        help="find common data problems before training",
+        description="Check a dataset for class imbalance, duplicates, train/test "
+        "leakage, NaN/inf, unscaled or constant features and label-noise hints.",
+    )
+    doctor = p.add_subparsers(dest="doctor_command", metavar="WHAT")
+    doctor.required = True
+    p = doctor.add_parser(
+        "data", help="check a dataset", description="Check a dataset."
+    )
+    _add_data_source(p)
+    p.add_argument("--test-size", type=float, default=0.2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, default=None, help="also write findings here")
+
+    p = sub.add_parser(
+        "card",
+        help="write the model card of a `kerasdl train` run",
+        description="Write model_card.md for a model trained by `kerasdl train`, "
+        "from the run.json beside it.",
+    )
+    p.add_argument("--model", type=Path, required=True, help="model.keras or run dir")
+
+    p = sub.add_parser(
         "datasets",
         help="list the datasets, or describe one",
         description="List the datasets kerasdl can load, or describe one.",
@@ -102,7 +152,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_compare_dataset(args):
+def _load_dataset_arg(args):
     from kerasdl import data
 
     if args.csv is not None:
@@ -136,7 +186,7 @@ def _cmd_compare(args) -> int:
             spec = get_model_spec(name)
             print(f"  {name:<18} {spec.description} [{'/'.join(spec.inputs)}]")
         return 0
-    dataset = _load_compare_dataset(args)
+    dataset = _load_dataset_arg(args)
     out = args.out or Path("runs") / "compare" / dataset.name
     report = compare(
         dataset,
@@ -154,6 +204,72 @@ def _cmd_compare(args) -> int:
     if args.learning_curve:
         written += ["learning_curve.json", "learning_curve.png"]
     print(f"wrote {', '.join(str(out / w) for w in written)}")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from kerasdl.models.registry import get_model_spec
+    from kerasdl.training import TrainingConfig
+    from kerasdl.training.job import train_classifier
+
+    spec = get_model_spec(args.model)
+    dataset = _load_dataset_arg(args)
+    config = TrainingConfig(
+        optimizer=args.optimizer,
+        learning_rate=(
+            spec.learning_rate if args.learning_rate is None else args.learning_rate
+        ),
+        schedule=args.schedule,
+        precision=args.precision,
+        seed=args.seed,
+        epochs=spec.epochs if args.epochs is None else args.epochs,
+        batch_size=spec.batch_size if args.batch_size is None else args.batch_size,
+        early_stopping_patience=args.early_stopping,
+    )
+    out = args.out or Path("runs") / "train" / args.model
+    run = train_classifier(
+        dataset,
+        args.model,
+        config=config,
+        out_dir=out,
+        val_size=args.val_size,
+        test_size=args.test_size,
+        diagnose=args.diagnose,
+    )
+    metrics = run["metrics"]
+    print(
+        f"{args.model} on {dataset.name}: test accuracy {metrics['test_accuracy']:.4f}"
+        f", macro-F1 {metrics['test_f1_macro']:.4f} ({metrics['measured_on']}); "
+        f"{run['train_seconds']:.1f} s on {run['backend']}"
+    )
+    if args.diagnose:
+        from kerasdl.doctor import Finding, format_findings
+
+        findings = [Finding(**f) for f in run["diagnostics"]]
+        print(format_findings(findings, title="training diagnostics"))
+    print(f"wrote {out}/model.keras, run.json, model_card.md, errors/")
+    return 0
+
+
+def _cmd_doctor(args) -> int:
+    from kerasdl.doctor import diagnose_dataset, format_findings
+
+    dataset = _load_dataset_arg(args)
+    findings = diagnose_dataset(dataset, test_size=args.test_size, seed=args.seed)
+    print(format_findings(findings, title=f"{dataset.name}: data findings"))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([f.to_dict() for f in findings], indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _cmd_card(args) -> int:
+    from kerasdl.evaluation import model_card_from_run
+
+    run_dir = args.model if args.model.is_dir() else args.model.parent
+    path = model_card_from_run(run_dir)
+    print(f"wrote {path}")
     return 0
 
 
@@ -181,6 +297,9 @@ def _cmd_activations(args) -> int:
 
 COMMANDS = {
     "compare": _cmd_compare,
+    "train": _cmd_train,
+    "doctor": _cmd_doctor,
+    "card": _cmd_card,
     "datasets": _cmd_datasets,
     "activations": _cmd_activations,
 }

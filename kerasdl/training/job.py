@@ -27,8 +27,8 @@ def _with_standardisation(model: keras.Model, scaler: Standardizer, width: int):
     takes raw inputs."""
     inputs = keras.Input((width,), name="features")
     normalise = keras.layers.Normalization(
-        mean=np.asarray(scaler.mean_).reshape(1, -1),
-        variance=np.square(np.asarray(scaler.scale_)).reshape(1, -1),
+        mean=np.asarray(scaler.mean_).reshape(-1),
+        variance=np.square(np.asarray(scaler.scale_)).reshape(-1),
         name="standardise",
     )
     return keras.Model(inputs, model(normalise(inputs)), name=f"{model.name}_trained")
@@ -42,6 +42,7 @@ def train_classifier(
     out_dir: str | Path,
     val_size: float = 0.15,
     test_size: float = 0.15,
+    diagnose: bool = False,
     callbacks=(),
 ) -> dict:
     """Train a registered deep model on a classification dataset and evaluate it.
@@ -55,7 +56,9 @@ def train_classifier(
             analysis (`errors/`) and `model_card.md`.
         val_size, test_size: Fractions of the data held out (stratified, seeded by
             `config.seed`). The test part is used once, after training.
-        callbacks: Extra Keras callbacks (e.g. `kerasdl.doctor.TrainingDiagnostics`).
+        diagnose: Watch the run with `kerasdl.doctor.TrainingDiagnostics` (probing
+            64 training samples); its findings go into `run.json` and are printed.
+        callbacks: Extra Keras callbacks.
 
     Returns:
         The `run.json` content.
@@ -97,6 +100,13 @@ def train_classifier(
         model = _with_standardisation(
             model, Standardizer().fit(split.x_train), x.shape[1]
         )
+    callbacks = list(callbacks)
+    diagnostics = None
+    if diagnose:
+        from kerasdl.doctor import TrainingDiagnostics
+
+        diagnostics = TrainingDiagnostics(split.x_train[:64], split.y_train[:64])
+        callbacks.append(diagnostics)
     start = time.perf_counter()
     history = train(
         model,
@@ -107,7 +117,7 @@ def train_classifier(
         metrics=["accuracy"],
         validation_data=(split.x_val, split.y_val),
         out_dir=out,
-        callbacks=list(callbacks),
+        callbacks=callbacks,
     )
     train_seconds = time.perf_counter() - start
     model.save(out / MODEL_FILE)
@@ -160,6 +170,8 @@ def train_classifier(
         "params": int(model.count_params()),
         "error_analysis": {"dir": "errors"},
     }
+    if diagnostics is not None:
+        run["diagnostics"] = [finding.to_dict() for finding in diagnostics.findings]
     (out / RUN_FILE).write_text(json.dumps(run, indent=2))
     model_card_from_run(out)
     return run

@@ -236,19 +236,32 @@ def _cmd_train(args) -> int:
         test_size=args.test_size,
         diagnose=args.diagnose,
     )
+    if run["status"] == "diverged":
+        print(
+            f"kerasdl train: training diverged (NaN/inf predictions); nothing was "
+            f"measured. Lower --learning-rate (e.g. 10x) or use --diagnose; the "
+            f"record is in {out}/run.json.",
+            file=sys.stderr,
+        )
+        _print_diagnostics(run)
+        return 1
     metrics = run["metrics"]
     print(
         f"{args.model} on {dataset.name}: test accuracy {metrics['test_accuracy']:.4f}"
         f", macro-F1 {metrics['test_f1_macro']:.4f} ({metrics['measured_on']}); "
         f"{run['train_seconds']:.1f} s on {run['backend']}"
     )
-    if args.diagnose:
+    _print_diagnostics(run)
+    print(f"wrote {out}/model.keras, run.json, model_card.md, errors/")
+    return 0
+
+
+def _print_diagnostics(run: dict) -> None:
+    if "diagnostics" in run:
         from kerasdl.doctor import Finding, format_findings
 
         findings = [Finding(**f) for f in run["diagnostics"]]
         print(format_findings(findings, title="training diagnostics"))
-    print(f"wrote {out}/model.keras, run.json, model_card.md, errors/")
-    return 0
 
 
 def _cmd_doctor(args) -> int:

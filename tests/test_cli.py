@@ -13,7 +13,7 @@ from kerasdl.baselines import CLASSICAL_MODELS
 from kerasdl.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SUBCOMMANDS = ("compare", "datasets", "activations")
+SUBCOMMANDS = ("compare", "train", "doctor", "card", "datasets", "activations")
 
 
 def _run(capsys, argv):
@@ -324,3 +324,100 @@ def test_unknown_backend_in_a_fresh_process():
     assert result.returncode == 2
     assert "invalid choice: 'foo'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- train, card, doctor data ----------------------------------------------------
+
+
+def _train(capsys, out, *extra):
+    argv = ["train", "mlp", "--dataset", "iris", "--epochs", "2", *extra]
+    return _run(capsys, [*argv, "--out", str(out)])
+
+
+def test_train_then_card(tmp_path, capsys):
+    code, captured = _train(capsys, tmp_path)
+    assert code == 0, captured.err
+    assert "mlp on iris: test accuracy " in captured.out
+    assert "training diagnostics" not in captured.out
+    assert captured.out.splitlines()[-1].startswith(f"wrote {tmp_path}/model.keras")
+    for name in ("model.keras", "run.json", "model_card.md"):
+        assert (tmp_path / name).is_file(), name
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["config"]["epochs"] == 2 and run["metrics"]["epochs_run"] == 2
+    assert f"test accuracy {run['metrics']['test_accuracy']:.4f}" in captured.out
+
+    # `card` rebuilds the card from run.json, given model.keras or the folder.
+    card = tmp_path / "model_card.md"
+    for target in (tmp_path / "model.keras", tmp_path):
+        card.unlink()
+        code, captured = _run(capsys, ["card", "--model", str(target)])
+        assert code == 0, captured.err
+        assert captured.out.strip() == f"wrote {card}"
+        text = card.read_text()
+        assert "test_accuracy" in text and "iris" in text
+        assert f"{run['metrics']['test_accuracy']:.4f}" in text
+
+
+def test_train_with_diagnose(tmp_path, capsys):
+    code, captured = _train(capsys, tmp_path, "--diagnose")
+    assert code == 0, captured.err
+    assert "test accuracy" in captured.out
+    assert "training diagnostics" in captured.out
+    assert isinstance(
+        json.loads((tmp_path / "run.json").read_text())["diagnostics"], list
+    )
+
+
+def test_card_without_run_json(tmp_path, capsys):
+    line = _error_line(capsys, ["card", "--model", str(tmp_path)], command="card")
+    assert "run.json" in line and str(tmp_path) in line
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ("cnn", "model 'cnn' accepts image inputs; dataset 'iris' is tabular"),
+        ("nope", "Unknown deep model 'nope'"),
+    ],
+)
+def test_train_bad_model(model, message, tmp_path, capsys):
+    argv = ["train", model, "--dataset", "iris", "--out", str(tmp_path / "run")]
+    assert message in _error_line(capsys, argv, command="train")
+    assert not (tmp_path / "run").exists()
+
+
+def test_doctor_data(capsys):
+    code, captured = _run(capsys, ["doctor", "data", "--dataset", "wine"])
+    assert code == 0, captured.err
+    assert captured.out.startswith("wine: data findings: ")
+    assert "feature_scale" in captured.out
+
+
+def test_doctor_data_writes_json(tmp_path, capsys):
+    out = tmp_path / "sub" / "f.json"
+    code, captured = _run(
+        capsys, ["doctor", "data", "--dataset", "wine", "--json", str(out)]
+    )
+    assert code == 0, captured.err
+    findings = json.loads(out.read_text())
+    assert isinstance(findings, list) and findings
+    for finding in findings:
+        assert set(finding) == {"check", "severity", "message", "fix"}
+        assert finding["severity"] in ("info", "warning", "error")
+    assert "feature_scale" in [f["check"] for f in findings]
+    assert captured.out.splitlines()[-1] == f"wrote {out}"
+
+
+def test_doctor_data_unknown_dataset(capsys):
+    argv = ["doctor", "data", "--dataset", "nope"]
+    assert "Unknown dataset 'nope'" in _error_line(capsys, argv, command="doctor")
+
+
+def test_train_that_diverges_says_so_and_exits_1(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "mlp", "--dataset", "iris", "--epochs", "1", "--optimizer", "sgd"]
+    rc = main([*argv, "--learning-rate", "1e20", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 1
+    assert "training diverged" in captured.err and "Traceback" not in captured.err
+    assert json.loads((out / "run.json").read_text())["status"] == "diverged"

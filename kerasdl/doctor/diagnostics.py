@@ -15,8 +15,8 @@ From these it detects, and reports once each as a `Finding` with the fix:
 
 - `nan_loss` (error): the training or probe loss is NaN/inf. Training is stopped.
 - `exploding_gradients` (error): the global gradient norm is above 1e4, or 20x the
-  median norm of the previous (up to 10) probes, or non-finite while the loss is
-  finite.
+  median norm of the (up to 10) probes before the jump (or the first probe's norm, if
+  larger) on 2 probes in a row, or non-finite while the loss is finite.
 - `vanishing_gradients`: the first layer's gradient norm is below 1e-3x the last
   layer's, on 2 probes in a row.
 - `dead_relu`: in some ReLU layer at least 50% of the units output 0 for every probe
@@ -375,6 +375,9 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         self._window = collections.deque(maxlen=self.lr_window)
         self._lowest_window_median = math.inf
         self._overshoot_probes = 0
+        self._jump_streak = 0
+        self._jump_base = None
+        self._first_grad_norm = None
         # Probes.
         self._probe_ready = False
         self._probe_disabled = False
@@ -764,6 +767,8 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         history = list(self._grad_norms)
         if math.isfinite(grad_norm):
             self._grad_norms.append(grad_norm)
+            if self._first_grad_norm is None:
+                self._first_grad_norm = grad_norm
         if "exploding_gradients" in self._reported:
             return
         worst = max(layer_norms, key=lambda k: _nan_to_inf(layer_norms[k]))
@@ -775,15 +780,27 @@ class TrainingDiagnostics(keras.callbacks.Callback):
                 f"The global gradient norm is {grad_norm:.4g}, above "
                 f"{self.max_grad_norm:.3g}"
             )
-        elif len(history) >= 3 and grad_norm > self.explode_factor * _median(history):
-            base = _median(history)
+        else:
+            # A jump must last `probe_patience` probes: a lone spike at a near-zero
+            # loss (one hard sample) is not an explosion. The base is the median
+            # from before the jump began.
+            if not self._jump_streak and len(history) >= 3:
+                # Not below the untrained model's norm (the first probe): near a
+                # zero loss, tiny norms make any wobble look like a 20x jump.
+                self._jump_base = max(_median(history), self._first_grad_norm)
+            if self._jump_base and grad_norm > self.explode_factor * self._jump_base:
+                self._jump_streak += 1
+            else:
+                self._jump_streak = 0
+            if self._jump_streak < self.probe_patience:
+                return
+            base = self._jump_base
             message = (
                 f"The global gradient norm jumped to {grad_norm:.4g}, "
-                f"{grad_norm / base:.3g}x the median {base:.4g} of the previous "
-                f"{len(history)} probes"
+                f"{grad_norm / base:.3g}x its usual {base:.4g} (the median before "
+                "the jump, or the first probe's if larger), for "
+                f"{self._jump_streak} probes in a row"
             )
-        else:
-            return
         self._report("exploding_gradients", f"{message} ({where}).")
 
     def _check_vanishing(self, layer_norms: dict) -> None:

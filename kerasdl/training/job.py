@@ -61,7 +61,9 @@ def train_classifier(
         callbacks: Extra Keras callbacks.
 
     Returns:
-        The `run.json` content.
+        The `run.json` content. If training diverged (non-finite predictions),
+        `status` is `"diverged"`, no test metrics, error analysis or card are
+        written, and `run.json` keeps the diagnostics.
     """
     from kerasdl.evaluation import error_analysis, model_card_from_run
 
@@ -123,22 +125,11 @@ def train_classifier(
     model.save(out / MODEL_FILE)
 
     proba = model.predict(split.x_test, verbose=0)
-    pred = np.argmax(proba, axis=1)
-    analysis = error_analysis(
-        split.y_test,
-        pred,
-        proba=proba,
-        x=split.x_test.reshape((-1, *dataset.x.shape[1:]))
-        if dataset.is_image
-        else None,
-        class_names=dataset.class_names,
-        out_dir=out / "errors",
-        title=f"{model_name} on {dataset.name} (test split)",
-    )
-    metrics = analysis["metrics"]
+    losses = history.history.get("loss", [])
     run = {
         "model": model_name,
         "model_description": spec.description,
+        "status": "trained",
         "dataset": {
             "name": dataset.name,
             "description": dataset.description,
@@ -154,24 +145,48 @@ def train_classifier(
             ),
         },
         "config": config.to_dict(),
-        "metrics": {
-            "test_accuracy": float(metrics["accuracy"]),
-            "test_f1_macro": float(metrics["macro_f1"]),
-            "epochs_run": len(history.history.get("loss", [])),
-            "final_train_loss": float(history.history["loss"][-1]),
-            "final_val_accuracy": float(history.history["val_accuracy"][-1]),
-            "measured_on": (
-                f"the held-out test split ({len(split.y_test)} samples, stratified, "
-                f"seed {seed}), used once after training"
-            ),
-        },
         "train_seconds": round(train_seconds, 2),
         "backend": keras.backend.backend(),
         "params": int(model.count_params()),
-        "error_analysis": {"dir": "errors"},
     }
     if diagnostics is not None:
         run["diagnostics"] = [finding.to_dict() for finding in diagnostics.findings]
+    if not np.all(np.isfinite(proba)):
+        # Training diverged: keep the record (and the doctor's findings), measure
+        # nothing, and say so; the caller decides how loudly to fail.
+        run["status"] = "diverged"
+        run["metrics"] = {
+            "epochs_run": len(losses),
+            "measured_on": "not measured: the model's predictions are NaN or "
+            "infinite (training diverged)",
+        }
+        (out / RUN_FILE).write_text(json.dumps(run, indent=2))
+        return run
+    pred = np.argmax(proba, axis=1)
+    analysis = error_analysis(
+        split.y_test,
+        pred,
+        proba=proba,
+        x=split.x_test.reshape((-1, *dataset.x.shape[1:]))
+        if dataset.is_image
+        else None,
+        class_names=dataset.class_names,
+        out_dir=out / "errors",
+        title=f"{model_name} on {dataset.name} (test split)",
+    )
+    metrics = analysis["metrics"]
+    run["metrics"] = {
+        "test_accuracy": float(metrics["accuracy"]),
+        "test_f1_macro": float(metrics["macro_f1"]),
+        "epochs_run": len(losses),
+        "final_train_loss": float(losses[-1]),
+        "final_val_accuracy": float(history.history["val_accuracy"][-1]),
+        "measured_on": (
+            f"the held-out test split ({len(split.y_test)} samples, stratified, "
+            f"seed {seed}), used once after training"
+        ),
+    }
+    run["error_analysis"] = {"dir": "errors"}
     (out / RUN_FILE).write_text(json.dumps(run, indent=2))
     model_card_from_run(out)
     return run

@@ -255,3 +255,29 @@ def test_weight_gradients_of_a_linear_model_match_the_formula():
     np.testing.assert_array_equal(ops.convert_to_numpy(layer.kernel), before)
     with pytest.raises(ValueError, match="variables is empty"):
         kb.value_and_weight_gradients(lambda: ops.sum(x), [])
+
+
+def test_optimizer_group_exposes_its_members_and_round_trips_its_config():
+    group = kb.OptimizerGroup(
+        {"a": keras.optimizers.SGD(0.1), "b": keras.optimizers.Adam(1e-3)}
+    )
+    a_vars = [keras.Variable(np.zeros((2,), "float32"))]
+    b_vars = [keras.Variable(np.zeros((3,), "float32"))]
+    group.build_members({"a": a_vars, "b": b_vars})
+    group.build([])
+    members = group.optimizers
+    expected = members["a"].variables + members["b"].variables
+    assert [id(v) for v in group.variables[-len(expected) :]] == [
+        id(v) for v in expected
+    ]
+    clone = kb.OptimizerGroup.from_config(group.get_config())
+    assert isinstance(clone, kb.OptimizerGroup)
+    assert {k: type(o).__name__ for k, o in clone.optimizers.items()} == {
+        "a": "SGD",
+        "b": "Adam",
+    }
+    assert float(clone.optimizers["a"].learning_rate) == pytest.approx(0.1)
+    with pytest.raises(TypeError, match="does not apply gradients itself"):
+        group.apply([np.zeros((2,), "float32")], a_vars)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        kb.OptimizerGroup({})

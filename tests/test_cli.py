@@ -196,6 +196,15 @@ def test_target_without_csv(capsys):
     assert "--target applies to --csv only" in line
 
 
+def test_argument_combinations_raise_cli_error_in_process():
+    # The CLIError behind the one-line messages above, seen from Python.
+    from kerasdl.cli import CLIError, _build_parser, _load_dataset_arg
+
+    args = _build_parser().parse_args(["compare", "--dataset", "iris", "--target", "y"])
+    with pytest.raises(CLIError, match="--target applies to --csv only"):
+        _load_dataset_arg(args)
+
+
 def test_missing_csv_file(tmp_path, capsys):
     argv = ["compare", "--csv", str(tmp_path / "nope.csv"), "--target", "y"]
     assert "nope.csv" in _error_line(capsys, argv)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kerasdl.evaluation import (
+    FairnessData,
     demographic_parity_difference,
     equal_opportunity_difference,
     fairness_demo,
@@ -116,6 +117,7 @@ def test_demo_data_is_real_and_offline(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     data = load_fairness_demo()
+    assert isinstance(data, FairnessData)
     assert data.x.shape == (6366, 7) and data.x.dtype == np.float32
     assert set(np.unique(data.y)) == {0, 1}
     assert data.y.mean() == pytest.approx(0.3225, abs=1e-3)  # 32% report an affair

@@ -321,8 +321,8 @@ class OptimizerGroup(keras.optimizers.Optimizer):
             if not self._members[key].built:
                 self._members[key].build(variables)
 
-    @keras.src.utils.tracking.no_automatic_dependency_tracking
     def build(self, var_list):
+        """Build the group's own state (members are built by `build_members`)."""
         super().build([])
 
     @property

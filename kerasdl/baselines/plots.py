@@ -6,29 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
+from kerasdl.plotting import plt, save_figure
+
 KIND_COLORS = {"classical": "#4C72B0", "deep": "#DD8452"}
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    _pyplot().close(fig)
-    return path
 
 
 def plot_compare_bars(report: dict, path) -> Path:
     """Mean accuracy ± std per model (bars coloured by kind), fit time annotated."""
-    plt = _pyplot()
     rows = sorted(report["results"], key=lambda r: r["accuracy_mean"])
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(rows) + 1.5))
     y = np.arange(len(rows))
@@ -57,12 +41,11 @@ def plot_compare_bars(report: dict, path) -> Path:
     ax.set_title(
         f"{report['dataset']}: classical ML vs deep learning ({report['backend']})"
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_learning_curve(curves: dict, path, title: str = "") -> Path:
     """Accuracy against training-set size, one line per model kind."""
-    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for kind, curve in curves.items():
         sizes = np.array(curve["train_sizes"])
@@ -84,4 +67,4 @@ def plot_learning_curve(curves: dict, path, title: str = "") -> Path:
     ax.set_title(f"{title}: accuracy against training-set size".strip(": "))
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)

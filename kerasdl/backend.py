@@ -230,6 +230,9 @@ class Phase:
             stateless where the backend needs it.
         repeats: How many times the phase runs per batch (e.g. `n_critic`).
         metrics: Names of the extra scalars `loss_fn` returns, logged like the loss.
+        constraint: Optional `constraint(value) -> value`, written with `keras.ops`,
+            applied to every variable of the phase after each of its updates (e.g.
+            WGAN's weight clipping: `lambda w: ops.clip(w, -0.01, 0.01)`).
     """
 
     name: str
@@ -238,12 +241,18 @@ class Phase:
     loss_fn: Callable
     repeats: int = 1
     metrics: Sequence[str] = ()
+    constraint: Callable | None = None
 
     def __post_init__(self):
         if not isinstance(self.repeats, int) or self.repeats < 1:
             raise ValueError(
                 f"Phase {self.name!r}: repeats must be an integer >= 1; "
                 f"received {self.repeats!r}."
+            )
+        if self.constraint is not None and not callable(self.constraint):
+            raise ValueError(
+                f"Phase {self.name!r}: constraint must be a callable or None; "
+                f"received {self.constraint!r}."
             )
 
     def resolve_variables(self) -> list:
@@ -427,6 +436,27 @@ class MultiOptimizerModel(keras.Model):
         super().compile(optimizer=group, **kwargs)
         self._phases = phases
         self._phase_variables = [phase.resolve_variables() for phase in phases]
+
+    def compile_from_config(self, config):
+        """Recompile a loaded model (`keras.saving.load_model`) with its optimizers.
+
+        `get_compile_config` (Keras's) holds the `OptimizerGroup`; this rebuilds the
+        phases, the optimizers and the loss trackers so that their saved state
+        loads and `fit` resumes where it stopped.
+        """
+        config = keras.saving.deserialize_keras_object(config)
+        group = config.get("optimizer")
+        if not isinstance(group, OptimizerGroup):
+            raise ValueError(
+                f"{type(self).__name__} was saved without its OptimizerGroup; "
+                "call compile(...) again after loading."
+            )
+        kwargs = {
+            key: config[key]
+            for key in ("run_eagerly", "steps_per_execution", "jit_compile")
+            if key in config
+        }
+        MultiOptimizerModel.compile(self, optimizers=group, **kwargs)
 
     @property
     def metrics(self):

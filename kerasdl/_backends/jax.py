@@ -32,7 +32,12 @@ def value_and_weight_gradients(fn, variables):
 def multi_optimizer_train_step(model, state, data):
     """Keras's JAX trainer calls this with `(trainable, non_trainable, optimizer,
     metrics)` values and expects `(logs, new_state)` back. Every variable is read from
-    and written to `values`, never to the Keras variables themselves."""
+    and written to `values` (a dict keyed by variable id, a JAX pytree), never to the
+    Keras variables themselves.
+
+    A phase repeated k times (a WGAN critic) runs k - 1 times in a `lax.fori_loop`
+    and once more unrolled for its logs, so the compiled step holds two copies of
+    the phase rather than k (compilation time would grow with k otherwise)."""
     groups = (
         model.trainable_variables,
         model.non_trainable_variables,
@@ -47,46 +52,56 @@ def multi_optimizer_train_step(model, state, data):
             by_id[id(variable)] = variable
     non_trainable_ids = [id(v) for v in model.non_trainable_variables]
 
-    def mapping(overrides=None):
-        merged = dict(values)
-        if overrides:
-            merged.update(overrides)
-        return [(by_id[key], value) for key, value in merged.items()]
+    def mapping(values):
+        return [(by_id[key], value) for key, value in values.items()]
+
+    def run_phase(values, phase, ids, optimizer):
+        """One update of one phase: returns the new values and the phase's logs."""
+
+        def loss_and_updates(phase_values):
+            merged = dict(values)
+            merged.update(zip(ids, phase_values))
+            with keras.StatelessScope(state_mapping=mapping(merged)) as scope:
+                loss, phase_logs = phase.compute(data)
+            updated = {k: scope.get_current_value(by_id[k]) for k in non_trainable_ids}
+            return loss, (phase_logs, updated)
+
+        phase_values = [values[k] for k in ids]
+        (_, (phase_logs, updated)), grads = jax.value_and_grad(
+            loss_and_updates, has_aux=True
+        )(phase_values)
+        values = dict(values)
+        values.update(updated)
+        optimizer_values = [values[id(v)] for v in optimizer.variables]
+        new_phase_values, new_optimizer_values = optimizer.stateless_apply(
+            optimizer_values, grads, phase_values
+        )
+        if phase.constraint is not None:
+            new_phase_values = [phase.constraint(v) for v in new_phase_values]
+        values.update(zip(ids, new_phase_values))
+        values.update(
+            (id(v), value) for v, value in zip(optimizer.variables, new_optimizer_values)
+        )
+        return values, phase_logs
 
     logs = {}
     for phase, variables in zip(model._phases, model._phase_variables):
         optimizer = model.optimizer.optimizers[phase.optimizer]
         ids = [id(v) for v in variables]
-        for _ in range(phase.repeats):
-
-            def loss_and_updates(phase_values, ids=ids, phase=phase):
-                with keras.StatelessScope(
-                    state_mapping=mapping(dict(zip(ids, phase_values)))
-                ) as scope:
-                    loss, phase_logs = phase.compute(data)
-                updated = {
-                    k: scope.get_current_value(by_id[k]) for k in non_trainable_ids
-                }
-                return loss, (phase_logs, updated)
-
-            phase_values = [values[k] for k in ids]
-            (_, (phase_logs, updated)), grads = jax.value_and_grad(
-                loss_and_updates, has_aux=True
-            )(phase_values)
-            values.update(updated)
-            optimizer_values = [values[id(v)] for v in optimizer.variables]
-            new_phase_values, new_optimizer_values = optimizer.stateless_apply(
-                optimizer_values, grads, phase_values
+        if phase.repeats > 1:
+            values = jax.lax.fori_loop(
+                0,
+                phase.repeats - 1,
+                lambda _, v, phase=phase, ids=ids, opt=optimizer: run_phase(
+                    v, phase, ids, opt
+                )[0],
+                values,
             )
-            values.update(zip(ids, new_phase_values))
-            values.update(
-                (id(v), value)
-                for v, value in zip(optimizer.variables, new_optimizer_values)
-            )
+        values, phase_logs = run_phase(values, phase, ids, optimizer)
         logs.update(phase_logs)
 
     bookkeeping = model.metrics_variables + [model.optimizer.iterations]
-    with keras.StatelessScope(state_mapping=mapping()) as scope:
+    with keras.StatelessScope(state_mapping=mapping(values)) as scope:
         model.optimizer.iterations.assign_add(1)
         results = model.update_phase_metrics(logs)
     values.update((id(v), scope.get_current_value(v)) for v in bookkeeping)

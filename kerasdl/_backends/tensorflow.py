@@ -58,6 +58,9 @@ def multi_optimizer_train_step(model, data):
                 loss, phase_logs = phase.compute(data)
             grads = tape.gradient(loss, variables)
             optimizer.apply(grads, variables)
+            if phase.constraint is not None:
+                for variable in variables:
+                    variable.assign(phase.constraint(variable.value))
         logs.update(phase_logs)
     model.optimizer.iterations.assign_add(1)
     return model.update_phase_metrics(logs)

@@ -1,0 +1,242 @@
+"""The GAN base class: a generator and a discriminator trained by two optimizers.
+
+Every GAN in kerasdl is a `kerasdl.backend.MultiOptimizerModel`: it lists its train
+step as phases (discriminator or critic first, then generator), each with its own
+loss, variables and optimizer. The backend seam runs them on TensorFlow (a
+`tf.function`) and on JAX (stateless and jit-compiled), so the same class trains
+with `fit()` on both.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from kerasdl import backend as kb
+
+
+def _check_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
+        )
+
+
+def check_positive(name, value, *, allow_zero=False):
+    """Raise a ValueError naming `name` unless `value` is a (non-)positive number."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not (value >= 0 if allow_zero else value > 0):
+        kind = "a number >= 0" if allow_zero else "a positive number"
+        raise ValueError(f"`{name}` must be {kind}; received {name}={value!r}.")
+
+
+class GAN(kb.MultiOptimizerModel):
+    """Base class: holds the two networks, the noise and the data checks.
+
+    Subclasses define `discriminator_loss(data)`, `generator_loss(data)` and
+    `train_phases()`; `compile` takes one optimizer per network and defaults to the
+    ones their papers use (`default_optimizers`).
+
+    Args:
+        generator: A Keras model mapping noise `(batch, latent_dim)` (and, for a
+            conditional GAN, labels `(batch, 1)`) to images.
+        discriminator: A Keras model mapping images (and labels) to `(batch, 1)`
+            scores (logits for the DCGAN, critic values for the WGANs).
+        latent_dim: Size of the noise vector; must match the generator's input.
+        seed: Seed of the noise drawn inside the train step.
+
+    Call arguments:
+        inputs: Noise `(batch, latent_dim)` (conditional GAN: `[noise, labels]`).
+
+    Returns:
+        The generated images.
+    """
+
+    conditional = False
+    discriminator_name = "discriminator"
+
+    def __init__(self, generator, discriminator, latent_dim, *, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        _check_int("latent_dim", latent_dim)
+        for arg, net in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(net, keras.Model):
+                raise ValueError(
+                    f"`{arg}` must be a keras.Model; received {type(net).__name__}."
+                )
+        self._check_networks(generator, discriminator, latent_dim)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Both networks are built functional models, so this model is too; saying
+        # so stops `fit` from tracing `call` on a data batch (images, not noise).
+        self.built = True
+
+    # -- networks and data ---------------------------------------------------------
+
+    def _check_networks(self, generator, discriminator, latent_dim):
+        n_inputs = 2 if self.conditional else 1
+        for arg, net in (("generator", generator), ("discriminator", discriminator)):
+            if len(net.inputs) != n_inputs:
+                kind = "conditional" if self.conditional else "unconditional"
+                raise ValueError(
+                    f"A {kind} {type(self).__name__} needs a `{arg}` with "
+                    f"{n_inputs} input(s); received one with {len(net.inputs)}."
+                )
+        z_dim = generator.inputs[0].shape[-1]
+        if z_dim != latent_dim:
+            raise ValueError(
+                f"`latent_dim`={latent_dim} does not match the generator's noise "
+                f"input of size {z_dim}."
+            )
+        image_shape = tuple(generator.outputs[0].shape[1:])
+        expected = tuple(discriminator.inputs[0].shape[1:])
+        if image_shape != expected:
+            raise ValueError(
+                f"The generator makes images of shape {image_shape} but the "
+                f"`discriminator` takes {expected}."
+            )
+
+    @property
+    def image_shape(self) -> tuple:
+        """Shape of one generated image (without the batch axis)."""
+        return tuple(self.generator.outputs[0].shape[1:])
+
+    def noise(self, batch_size):
+        """Standard-normal noise `(batch_size, latent_dim)` from the model's seed."""
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def _check_images(self, x, arg="x"):
+        x = np.asarray(x)
+        if x.ndim == 0 or x.shape[1:] != self.image_shape:
+            raise ValueError(
+                f"`{arg}` must be images of shape (n, *{self.image_shape}) like the "
+                f"generator's output; received shape {x.shape}."
+            )
+        if len(x) == 0:
+            raise ValueError(f"`{arg}` is empty; a GAN needs real images to learn.")
+        if not np.issubdtype(x.dtype, np.floating):
+            raise ValueError(
+                f"`{arg}` must be floating point images (e.g. scaled to [0, 1]); "
+                f"received dtype {x.dtype}."
+            )
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"`{arg}` holds NaN or inf values.")
+
+    def fit(self, x=None, y=None, **kwargs):
+        """`keras.Model.fit`, after checking NumPy images (and labels) up front.
+
+        A shape or dtype mistake then fails here in one clear line rather than
+        inside the compiled train step. Datasets and generators pass unchecked.
+        """
+        if isinstance(x, np.ndarray):
+            self._check_images(x)
+            if self.conditional:
+                self._check_labels(y, len(x))
+            elif y is not None:
+                raise ValueError(
+                    f"{type(self).__name__} is unconditional and takes no labels; "
+                    "received y. Use ConditionalGAN to condition on classes."
+                )
+        return super().fit(x, y, **kwargs)
+
+    # -- compile ----------------------------------------------------------------------
+
+    def default_optimizers(self) -> dict:
+        """The optimizers `compile` uses when none are given."""
+        raise NotImplementedError
+
+    def compile(
+        self, generator_optimizer=None, discriminator_optimizer=None, **kwargs
+    ):
+        """One optimizer per network (defaults: `default_optimizers()`).
+
+        Args:
+            generator_optimizer: Optimizer (or name) for the generator.
+            discriminator_optimizer: Optimizer (or name) for the discriminator /
+                critic.
+            **kwargs: Passed to `keras.Model.compile` (e.g. `jit_compile`).
+        """
+        defaults = self.default_optimizers()
+        super().compile(
+            optimizers={
+                "generator": generator_optimizer or defaults["generator"],
+                "discriminator": discriminator_optimizer or defaults["discriminator"],
+            },
+            **kwargs,
+        )
+
+    # -- sampling ---------------------------------------------------------------------
+
+    def generate(self, n, *, seed=None, noise=None, batch_size=256):
+        """Generate `n` images (NumPy) from seeded standard-normal noise.
+
+        Args:
+            n: Number of images.
+            seed: Seed of the NumPy noise (the same seed gives the same images).
+            noise: Explicit noise `(n, latent_dim)` instead of a seed.
+            batch_size: Images generated per forward pass.
+
+        Returns:
+            `(n, *image_shape)` float32 images.
+        """
+        z = self._noise_array(n, seed, noise)
+        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+
+    def _noise_array(self, n, seed, noise):
+        if noise is not None:
+            z = np.asarray(noise, dtype="float32")
+            if z.ndim != 2 or z.shape[1] != self.latent_dim:
+                raise ValueError(
+                    f"`noise` must have shape (n, {self.latent_dim}); received "
+                    f"shape {z.shape}."
+                )
+            return z
+        _check_int("n", n)
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((n, self.latent_dim)).astype("float32")
+
+    # -- config -----------------------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(
+                    self.discriminator
+                ),
+                "latent_dim": self.latent_dim,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator", "critic"):
+            if key in config:
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def bce_from_logits(logits, label):
+    """Mean binary cross-entropy of `logits` against a constant `label`."""
+    targets = ops.full_like(logits, label)
+    return ops.mean(
+        keras.losses.binary_crossentropy(targets, logits, from_logits=True)
+    )
+
+
+def wasserstein_terms(real_scores, fake_scores):
+    """`(critic loss, Wasserstein estimate)` from critic scores on real and fake."""
+    estimate = ops.mean(real_scores) - ops.mean(fake_scores)
+    return -estimate, estimate

@@ -79,9 +79,7 @@ def multi_optimizer_train_step(model, state, data):
         if phase.constraint is not None:
             new_phase_values = [phase.constraint(v) for v in new_phase_values]
         values.update(zip(ids, new_phase_values))
-        values.update(
-            (id(v), value) for v, value in zip(optimizer.variables, new_optimizer_values)
-        )
+        values.update(zip([id(v) for v in optimizer.variables], new_optimizer_values))
         return values, phase_logs
 
     logs = {}

@@ -34,6 +34,7 @@ from kerasdl.evaluation.fairness import (
 from kerasdl.evaluation.model_card import model_card_from_run, write_model_card
 
 __all__ = [
+    "FIDDigits",
     "FairnessData",
     "confusion_matrix",
     "demographic_parity_difference",
@@ -43,10 +44,32 @@ __all__ = [
     "fairness_report",
     "format_fairness",
     "format_per_class",
+    "frechet_distance",
     "load_fairness_demo",
     "model_card_from_run",
     "per_class_report",
+    "plot_class_histogram",
     "plot_confident_mistakes",
     "plot_confusion_matrix",
     "write_model_card",
 ]
+
+# FID-digits is loaded on first use, so that `python -m kerasdl.evaluation.fid` (which
+# writes its weights) does not find the module imported already by this package.
+_LAZY = {
+    "FIDDigits": "kerasdl.evaluation.fid",
+    "frechet_distance": "kerasdl.evaluation.fid",
+    "plot_class_histogram": "kerasdl.evaluation.fid",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'kerasdl.evaluation' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

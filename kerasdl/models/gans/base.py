@@ -153,9 +153,7 @@ class GAN(kb.MultiOptimizerModel):
         """The optimizers `compile` uses when none are given."""
         raise NotImplementedError
 
-    def compile(
-        self, generator_optimizer=None, discriminator_optimizer=None, **kwargs
-    ):
+    def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
         """One optimizer per network (defaults: `default_optimizers()`).
 
         Args:
@@ -231,9 +229,7 @@ class GAN(kb.MultiOptimizerModel):
 def bce_from_logits(logits, label):
     """Mean binary cross-entropy of `logits` against a constant `label`."""
     targets = ops.full_like(logits, label)
-    return ops.mean(
-        keras.losses.binary_crossentropy(targets, logits, from_logits=True)
-    )
+    return ops.mean(keras.losses.binary_crossentropy(targets, logits, from_logits=True))
 
 
 def wasserstein_terms(real_scores, fake_scores):

@@ -123,7 +123,11 @@ def dcgan_generator(
     for stage in range(stages):
         filters //= 2
         h = keras.layers.Conv2DTranspose(
-            filters, 4, strides=2, padding="same", use_bias=False,
+            filters,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
             name=f"up{stage + 1}",
         )(h)
         h = keras.layers.BatchNormalization()(h)

@@ -77,7 +77,14 @@ class WGAN(_WassersteinGAN):
     """
 
     def __init__(
-        self, generator, critic, latent_dim, *, n_critic=5, clip_value=0.01, seed=0,
+        self,
+        generator,
+        critic,
+        latent_dim,
+        *,
+        n_critic=5,
+        clip_value=0.01,
+        seed=0,
         **kwargs,
     ):
         super().__init__(
@@ -153,7 +160,14 @@ class WGANGP(_WassersteinGAN):
     """
 
     def __init__(
-        self, generator, critic, latent_dim, *, n_critic=5, gp_weight=10.0, seed=0,
+        self,
+        generator,
+        critic,
+        latent_dim,
+        *,
+        n_critic=5,
+        gp_weight=10.0,
+        seed=0,
         **kwargs,
     ):
         super().__init__(

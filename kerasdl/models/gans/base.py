@@ -9,6 +9,8 @@ with `fit()` on both.
 
 from __future__ import annotations
 
+import copy
+
 import keras
 import numpy as np
 from keras import ops
@@ -112,6 +114,9 @@ class GAN(kb.MultiOptimizerModel):
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return self.generator.compute_output_shape(input_shape)
 
     def _check_images(self, x, arg="x"):
         x = np.asarray(x)
@@ -222,7 +227,10 @@ class GAN(kb.MultiOptimizerModel):
         config = dict(config)
         for key in ("generator", "discriminator", "critic"):
             if key in config:
-                config[key] = keras.saving.deserialize_keras_object(config[key])
+                # Deserialising consumes parts of the dict it is given: copy it.
+                config[key] = keras.saving.deserialize_keras_object(
+                    copy.deepcopy(config[key])
+                )
         return cls(**config)
 
 

@@ -434,8 +434,13 @@ class MultiOptimizerModel(keras.Model):
                 if key not in self._phase_trackers:
                     self._phase_trackers[key] = keras.metrics.Mean(name=key)
         super().compile(optimizer=group, **kwargs)
-        self._phases = phases
-        self._phase_variables = [phase.resolve_variables() for phase in phases]
+        # Plain attributes: Keras would track lists of variables assigned to a model
+        # as its own weights (the networks' weights a second time), and a `.keras`
+        # file of the compiled model would then not load.
+        object.__setattr__(self, "_phases", phases)
+        object.__setattr__(
+            self, "_phase_variables", [phase.resolve_variables() for phase in phases]
+        )
 
     def compile_from_config(self, config):
         """Recompile a loaded model (`keras.saving.load_model`) with its optimizers.

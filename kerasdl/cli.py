@@ -93,7 +93,27 @@ def _build_parser() -> argparse.ArgumentParser:
         "a stratified train/val/test split with the training toolkit; write "
         "model.keras, run.json, the error analysis (errors/) and model_card.md.",
     )
-    p.add_argument("model", help="registered model name, e.g. mlp or cnn")
+    p.add_argument(
+        "model",
+        help="registered model name (e.g. mlp, cnn), or 'gan' with --model NAME "
+        "for a generative model (dcgan, cgan, wgan, wgan_gp, vae, ddpm; those "
+        "names also work here directly)",
+    )
+    p.add_argument(
+        "--model",
+        dest="generative_model",
+        default=None,
+        help="with 'train gan': dcgan, cgan, wgan, wgan_gp, vae or ddpm",
+    )
+    p.add_argument(
+        "--latent-dim", type=int, default=None, help="generative models: noise size"
+    )
+    p.add_argument(
+        "--sample-every",
+        type=int,
+        default=None,
+        help="GANs: save a sample grid every N epochs (0: never)",
+    )
     _add_data_source(p)
     p.add_argument("--epochs", type=int, default=None, help="default: the registry's")
     p.add_argument("--batch-size", type=int, default=None)
@@ -109,6 +129,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--diagnose",
         action="store_true",
         help="watch the run with kerasdl.doctor.TrainingDiagnostics",
+    )
+    p.add_argument(
+        "--quiet", action="store_true", help="generative models: no progress bar"
     )
     p.add_argument("--out", type=Path, default=None, help="default runs/train/<model>")
 
@@ -207,7 +230,78 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _generative_name(args):
+    """The generative model a `train` command asks for, or None for a classifier."""
+    from kerasdl.training.generative import GENERATIVE_MODELS, check_model_name
+
+    if args.model == "gan":
+        if args.generative_model is None:
+            raise CLIError(
+                "kerasdl train gan needs --model NAME, one of "
+                f"{', '.join(GENERATIVE_MODELS)}."
+            )
+        return check_model_name(args.generative_model)
+    if args.model in GENERATIVE_MODELS:
+        if args.generative_model not in (None, args.model):
+            raise CLIError(
+                f"Two models given: {args.model!r} and --model "
+                f"{args.generative_model!r}."
+            )
+        return args.model
+    if args.generative_model is not None:
+        raise CLIError(
+            "--model is for generative models (kerasdl train gan --model NAME); "
+            f"received it with {args.model!r}."
+        )
+    return None
+
+
+def _cmd_train_generative(args, name) -> int:
+    from kerasdl.training.generative import train_generative
+
+    dataset = _load_dataset_arg(args)
+    out = args.out or Path("runs") / "train" / name
+    run = train_generative(
+        name,
+        dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        latent_dim=args.latent_dim,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        out_dir=out,
+        sample_every=args.sample_every,
+        verbose=0 if args.quiet else 1,
+    )
+    line = (
+        f"{name} on {run['dataset']}: {run['settings']['epochs']} epochs in "
+        f"{run['train_seconds']:.1f} s on {run['backend']}"
+    )
+    quality = run.get("quality")
+    if quality:
+        line += (
+            f"; FID-digits {quality['fid_digits']:.2f} (real vs real "
+            f"{quality['fid_reference_real_vs_real']:.2f}, real vs noise "
+            f"{quality['fid_reference_real_vs_noise']:.1f})"
+        )
+        extras = {
+            "fid_digits_ddim50": "DDIM-50 FID-digits {:.2f}",
+            "critic_grad_norm_mean": "critic grad norm {:.3f}",
+            "cgan_label_agreement": "requested-class agreement {:.3f}",
+            "test_neg_elbo_per_sample": "held-out -ELBO {:.2f} nats/sample",
+        }
+        for key, text in extras.items():
+            if key in quality:
+                line += "; " + text.format(quality[key])
+    print(line)
+    print(f"wrote {out}/run.json, samples.png, history.csv, {run['files'][0]}")
+    return 0
+
+
 def _cmd_train(args) -> int:
+    name = _generative_name(args)
+    if name is not None:
+        return _cmd_train_generative(args, name)
     from kerasdl.models.registry import get_model_spec
     from kerasdl.training import TrainingConfig
     from kerasdl.training.job import train_classifier

@@ -1,7 +1,8 @@
 """Model families as functional Keras models in a class.
 
 The registry (`kerasdl.models.registry`) maps names such as `"mlp"` and `"cnn"` to
-builders and training settings; import it from its module.
+builders and training settings; import it from its module. The GANs live in the
+subpackage `kerasdl.models.gans` and are re-exported here.
 """
 
 from kerasdl.models.autoencoder_plots import (
@@ -12,13 +13,9 @@ from kerasdl.models.autoencoder_plots import (
     plot_reconstructions,
 )
 from kerasdl.models.autoencoders import (
-    VAE,
     Autoencoder,
     anomaly_detection_auc,
-    build_vae,
     reconstruction_error,
-    vae_decoder,
-    vae_encoder,
 )
 from kerasdl.models.cnn import SmallCNN
 from kerasdl.models.diffusion import (
@@ -27,27 +24,53 @@ from kerasdl.models.diffusion import (
     SinusoidalTimeEmbedding,
     diffusion_unet,
 )
+from kerasdl.models.gans import (
+    DCGAN,
+    WGAN,
+    WGANGP,
+    ConditionalGAN,
+    GANSampleGrid,
+    dcgan_discriminator,
+    dcgan_generator,
+)
 from kerasdl.models.mlp import MLP
 from kerasdl.models.perceptron import Perceptron
+from kerasdl.models.vae import (
+    VAE,
+    build_vae,
+    kl_divergence,
+    reconstruction_nll,
+    vae_decoder,
+    vae_encoder,
+)
 
 __all__ = [
-    "Autoencoder",
+    "DCGAN",
+    "DDPM",
+    "MLP",
     "VAE",
+    "WGAN",
+    "WGANGP",
+    "Autoencoder",
+    "ConditionalGAN",
+    "GANSampleGrid",
+    "NoiseSchedule",
+    "Perceptron",
+    "SinusoidalTimeEmbedding",
+    "SmallCNN",
     "anomaly_detection_auc",
     "build_vae",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "diffusion_unet",
+    "kl_divergence",
     "plot_interpolation",
     "plot_latent_grid",
     "plot_latent_samples",
     "plot_latent_space",
     "plot_reconstructions",
     "reconstruction_error",
+    "reconstruction_nll",
     "vae_decoder",
     "vae_encoder",
-    "DDPM",
-    "MLP",
-    "NoiseSchedule",
-    "Perceptron",
-    "SinusoidalTimeEmbedding",
-    "SmallCNN",
-    "diffusion_unet",
 ]

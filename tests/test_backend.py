@@ -99,6 +99,37 @@ def test_two_optimizer_step_matches_hand_computed_updates():
     assert int(ops.convert_to_numpy(model.optimizer.iterations)) == 1
 
 
+class ClippedPlayer(TwoPlayer):
+    """TwoPlayer whose phase a clips its weight to [-0.5, 1.05] after each update."""
+
+    def train_phases(self):
+        phases = super().train_phases()
+        phases[0].constraint = lambda w: ops.clip(w, -0.5, 1.05)
+        return phases
+
+
+def test_phase_constraint_applies_after_every_repeated_update():
+    # y = 3x pulls wa upwards from 1 by more than 0.05 per update: each of the three
+    # updates must be clipped back to 1.05 before the next one uses it.
+    x = np.array([[1.0], [2.0]], dtype="float32")
+    y = 3.0 * x
+    model = ClippedPlayer(a_repeats=3)
+    model.compile(
+        optimizers={
+            "opt_a": keras.optimizers.SGD(0.1),
+            "opt_b": keras.optimizers.SGD(0.0),
+        }
+    )
+    history = model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+    assert float(ops.convert_to_numpy(model.a.kernel)[0, 0]) == pytest.approx(1.05)
+    # The logged loss is the last repeat's, computed at the clipped weight 1.05.
+    xs = x[:, 0].astype("float64")
+    expected = np.mean((1.05 * xs - 3.0 * xs) ** 2)
+    assert history.history["a_loss"][0] == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="constraint must be a callable"):
+        kb.Phase("x", "opt", [1], lambda d: 0.0, constraint=0.01)
+
+
 class PenaltyCritic(kb.MultiOptimizerModel):
     """Loss = (||grad_x f(x)|| - 1)^2 for a linear critic f(x) = x @ w: a gradient of
     a gradient, exactly as in WGAN-GP."""

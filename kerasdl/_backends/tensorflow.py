@@ -50,10 +50,15 @@ def value_and_weight_gradients(fn, variables):
 
 
 def multi_optimizer_train_step(model, data):
+    """Runs the phases in order. A phase repeated k times (a WGAN critic) runs k - 1
+    times in a `tf.while_loop` and once more for its logs, so the traced step holds
+    two copies of the phase rather than k (tracing a gradient of a gradient k times
+    would cost k times the time)."""
     logs = {}
     for phase, variables in zip(model._phases, model._phase_variables):
         optimizer = model.optimizer.optimizers[phase.optimizer]
-        for _ in range(phase.repeats):
+
+        def update(phase=phase, variables=variables, optimizer=optimizer):
             with tf.GradientTape() as tape:
                 loss, phase_logs = phase.compute(data)
             grads = tape.gradient(loss, variables)
@@ -61,6 +66,18 @@ def multi_optimizer_train_step(model, data):
             if phase.constraint is not None:
                 for variable in variables:
                     variable.assign(phase.constraint(variable.value))
-        logs.update(phase_logs)
+            return phase_logs
+
+        if phase.repeats > 1 and tf.inside_function():
+
+            def body(i, update=update):
+                update()
+                return (i + 1,)
+
+            tf.while_loop(lambda i, n=phase.repeats - 1: i < n, body, (tf.constant(0),))
+        else:
+            for _ in range(phase.repeats - 1):
+                update()
+        logs.update(update())
     model.optimizer.iterations.assign_add(1)
     return model.update_phase_metrics(logs)

@@ -242,16 +242,13 @@ def train_generative(
 
     x_train, x_test = x, None
     if name == "vae":
-        from kerasdl.data import train_val_test_split
+        # Held-out 20% (stratified when there are class labels) for the ELBO.
+        from sklearn.model_selection import train_test_split
 
-        split = train_val_test_split(
-            x,
-            y if y is not None else np.zeros(len(x), int),
-            val_size=0.0,
-            test_size=0.2,
-            seed=seed,
+        labels = y if y is not None and np.issubdtype(y.dtype, np.integer) else None
+        x_train, x_test = train_test_split(
+            x, test_size=0.2, random_state=seed, stratify=labels
         )
-        x_train, x_test = split.x_train, split.x_test
 
     num_classes = int(y.max()) + 1 if name == "cgan" else 10
     model = build_generative(

@@ -23,6 +23,7 @@ from kerasdl.models.diffusion import (
     NoiseSchedule,
     SinusoidalTimeEmbedding,
     diffusion_unet,
+    plot_denoising_trajectory,
 )
 from kerasdl.models.gans import (
     DCGAN,
@@ -64,6 +65,7 @@ __all__ = [
     "dcgan_generator",
     "diffusion_unet",
     "kl_divergence",
+    "plot_denoising_trajectory",
     "plot_interpolation",
     "plot_latent_grid",
     "plot_latent_samples",

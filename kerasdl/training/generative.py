@@ -45,22 +45,22 @@ class GenerativeSettings:
 # numbers each gives on both backends).
 DEFAULTS = {
     "dcgan": GenerativeSettings(
-        epochs=150, batch_size=64, latent_dim=32, learning_rate=2e-4
+        epochs=100, batch_size=64, latent_dim=32, learning_rate=2e-4
     ),
     "cgan": GenerativeSettings(
-        epochs=150, batch_size=64, latent_dim=32, learning_rate=2e-4
+        epochs=100, batch_size=64, latent_dim=32, learning_rate=2e-4
     ),
     "wgan": GenerativeSettings(
         epochs=150, batch_size=64, latent_dim=32, learning_rate=5e-5
     ),
     "wgan_gp": GenerativeSettings(
-        epochs=150, batch_size=64, latent_dim=32, learning_rate=1e-4
+        epochs=100, batch_size=64, latent_dim=32, learning_rate=1e-4
     ),
     "vae": GenerativeSettings(
         epochs=100, batch_size=64, latent_dim=8, learning_rate=1e-3
     ),
     "ddpm": GenerativeSettings(
-        epochs=200, batch_size=64, latent_dim=0, learning_rate=1e-3, sample_every=0
+        epochs=150, batch_size=64, latent_dim=0, learning_rate=1e-3, sample_every=0
     ),
 }
 
@@ -157,7 +157,7 @@ def build_generative(
         model = build_vae(image_shape, latent_dim, kind="conv", seed=seed)
         model.compile(keras.optimizers.Adam(learning_rate))
         return model
-    network = diffusion_unet(image_shape)
+    network = diffusion_unet(image_shape, base_filters=16)
     model = DDPM(network, NoiseSchedule("cosine", 1000), seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return model

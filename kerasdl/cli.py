@@ -273,8 +273,9 @@ def _cmd_train_generative(args, name) -> int:
         sample_every=args.sample_every,
         verbose=0 if args.quiet else 1,
     )
+    epochs = run["settings"]["epochs"]
     line = (
-        f"{name} on {run['dataset']}: {run['settings']['epochs']} epochs in "
+        f"{name} on {run['dataset']}: {epochs} epoch{'s' * (epochs != 1)} in "
         f"{run['train_seconds']:.1f} s on {run['backend']}"
     )
     quality = run.get("quality")

@@ -18,7 +18,9 @@ PUBLIC_MODULES = {
     "kerasdl.backend",
     "kerasdl.baselines",
     "kerasdl.data",
+    "kerasdl.evaluation",
     "kerasdl.models",
+    "kerasdl.models.gans",
     "kerasdl.plotting",
     "kerasdl.training",
 }

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.kerasdl-installed
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench bench-generative lint clean
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/bench_compare.py
 	$(BIN)/python benchmarks/bench_lr_finder.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
+
+# Generative models only (about half an hour per backend on a 2-core CPU).
+bench-generative: install
+	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
 
 lint: install
 	$(BIN)/ruff check .

@@ -110,3 +110,24 @@ def test_job_checks_data_before_training(tmp_path):
     with pytest.raises(ValueError, match="n_samples"):
         train_generative("dcgan", epochs=1, out_dir=tmp_path, n_samples=1)
     assert set(GENERATIVE_MODELS) == {"dcgan", "cgan", "wgan", "wgan_gp", "vae", "ddpm"}
+
+
+def test_defaults_are_generative_settings_and_overrides_apply(tmp_path):
+    from kerasdl.training.generative import DEFAULTS, GenerativeSettings
+
+    assert set(DEFAULTS) == set(GENERATIVE_MODELS)
+    assert all(isinstance(s, GenerativeSettings) for s in DEFAULTS.values())
+    run = train_generative(
+        "dcgan",
+        load_digits(),
+        epochs=1,
+        latent_dim=4,
+        batch_size=256,
+        out_dir=tmp_path,
+        evaluate=False,
+        n_samples=4,
+        verbose=0,
+    )
+    expected = {**vars(DEFAULTS["dcgan"]), "epochs": 1, "latent_dim": 4}
+    assert run["settings"] == {**expected, "batch_size": 256}
+    assert "quality" not in run

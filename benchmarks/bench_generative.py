@@ -35,11 +35,11 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _workers import run_in_fresh_process
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -132,19 +132,7 @@ def anomaly_benchmark(args, backend) -> dict:
 
 def run_subprocess(backend: str, argv: list[str]) -> dict:
     """The benchmark in a fresh process with `KERAS_BACKEND=backend`."""
-    with tempfile.TemporaryDirectory() as folder:
-        row_file = Path(folder) / "row.json"
-        cmd = [sys.executable, __file__, *argv, "--row-json", str(row_file)]
-        env = dict(os.environ, KERAS_BACKEND=backend)
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise SystemExit(f"{backend}: benchmark failed:\n{proc.stderr[-3000:]}")
-        print(proc.stdout, end="", flush=True)
-        row = json.loads(row_file.read_text())
-    row["wall_seconds"] = round(wall, 1)
-    return row
+    return run_in_fresh_process(__file__, backend, argv)
 
 
 def _fmt(value, spec):

@@ -21,6 +21,8 @@ import numpy as np
 
 from kerasdl import backend
 from kerasdl.layers.noise import ClippedGaussianNoise, MaskingNoise
+from kerasdl.models._checks import check_int as _check_int
+from kerasdl.models._checks import check_sample_shape as _check_sample_shape
 
 KINDS = ("dense", "conv")
 NOISES = ("gaussian", "masking")
@@ -30,31 +32,6 @@ DEFAULT_NOISE_LEVEL = {"gaussian": 0.25, "masking": 0.3}
 
 
 # === Validation ===
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
-        )
-
-
-def _check_sample_shape(input_shape, name="input_shape"):
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
-        input_shape = (input_shape,)
-    if (
-        not isinstance(input_shape, (tuple, list))
-        or len(input_shape) == 0
-        or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 1
-            for d in input_shape
-        )
-    ):
-        raise ValueError(
-            f"`{name}` must be a non-empty tuple of positive integers (one sample, "
-            f"no batch axis); received {name}={input_shape!r}."
-        )
-    return tuple(int(d) for d in input_shape)
-
-
 def _check_kind(kind):
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {KINDS}; received kind={kind!r}.")

@@ -6,14 +6,9 @@ import math
 
 import keras
 
+from kerasdl.models._checks import check_int as _check_positive_int
+
 POOLINGS = ("avg", "flatten")
-
-
-def _check_positive_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
-        )
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl.models._checks import check_int as _check_int
+from kerasdl.models._checks import check_sample_shape
+
 ACTIVATIONS = (
     "relu",
     "sigmoid",
@@ -16,13 +19,6 @@ ACTIVATIONS = (
 )
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("linear",)
 INITIALIZERS = {"he": "he_normal", "glorot": "glorot_uniform", "lecun": "lecun_normal"}
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
-        )
 
 
 def _check_non_negative(name, value):
@@ -95,20 +91,7 @@ class MLP(keras.Model):
         name="mlp",
         **kwargs,
     ):
-        if isinstance(input_shape, int) and not isinstance(input_shape, bool):
-            input_shape = (input_shape,)
-        if (
-            not isinstance(input_shape, (tuple, list))
-            or len(input_shape) == 0
-            or not all(
-                isinstance(d, int) and not isinstance(d, bool) and d >= 1
-                for d in input_shape
-            )
-        ):
-            raise ValueError(
-                "`input_shape` must be a non-empty tuple of positive integers (one "
-                f"sample, no batch axis); received input_shape={input_shape!r}."
-            )
+        input_shape = check_sample_shape(input_shape)
         _check_int("num_classes", num_classes, 1)
         _check_int("depth", depth, 0)
         _check_int("width", width, 1)

@@ -10,6 +10,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl.backend import MultiOptimizerModel, Phase
+from kerasdl.models._checks import check_int
 from kerasdl.models.diffusion.noise_schedule import _as_schedule
 
 SAMPLERS = ("ddpm", "ddim")
@@ -34,14 +35,6 @@ class Trajectory(NamedTuple):
     timesteps: np.ndarray
     x_t: np.ndarray
     x0: np.ndarray
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
-            f"`{name}` must be an integer >= 1; received {name}={value!r}."
-        )
-    return int(value)
 
 
 def _check_seed(name, value):
@@ -300,11 +293,9 @@ class DDPM(MultiOptimizerModel):
         return x0, eps
 
     def _start(self, n, seed, batch_size):
-        n = _check_positive_int("n", n)
+        n = check_int("n", n)
         seed = _check_seed("seed", seed)
-        batch_size = (
-            n if batch_size is None else _check_positive_int("batch_size", batch_size)
-        )
+        batch_size = n if batch_size is None else check_int("batch_size", batch_size)
         return n, np.random.default_rng(seed), batch_size
 
     def sample(
@@ -408,7 +399,7 @@ class DDPM(MultiOptimizerModel):
             `(n, H, W, C)` float32 images in [0, 1]; with `return_trajectory`,
             `(images, trajectory)`.
         """
-        steps = _check_positive_int("steps", steps)
+        steps = check_int("steps", steps)
         if steps > self.schedule.timesteps:
             raise ValueError(
                 f"`steps` must be at most the schedule's timesteps "
@@ -440,7 +431,7 @@ class DDPM(MultiOptimizerModel):
         )
 
     def _run(self, n, rng, batch_size, timesteps, step, return_trajectory, frames):
-        frames = _check_positive_int("trajectory_frames", frames)
+        frames = check_int("trajectory_frames", frames)
         keep = set(
             np.round(np.linspace(0, len(timesteps) - 1, min(frames, len(timesteps))))
             .astype(int)
@@ -517,7 +508,7 @@ def plot_denoising_trajectory(
 
     if show not in ("x_t", "x0", "both"):
         raise ValueError(f"`show` must be 'x_t', 'x0' or 'both'; received {show!r}.")
-    num_samples = _check_positive_int("num_samples", num_samples)
+    num_samples = check_int("num_samples", num_samples)
     frames, n = trajectory.x_t.shape[:2]
     rows = []
     for i in range(min(num_samples, n)):

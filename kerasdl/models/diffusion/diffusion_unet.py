@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl.models._checks import check_int as _check_int
 from kerasdl.models.diffusion.time_embedding import SinusoidalTimeEmbedding
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
-        )
 
 
 def _check_image_shape(image_shape, channel_mults):

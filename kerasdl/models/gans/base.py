@@ -16,13 +16,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl import backend as kb
-
-
-def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
-        )
+from kerasdl.models._checks import check_int as _check_int
 
 
 def check_positive(name, value, *, allow_zero=False):

@@ -15,14 +15,9 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl.models._checks import check_int as _check_int
+
 NORMALIZATIONS = ("batch", "layer", None)
-
-
-def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
-        )
 
 
 def _check_image_shape(image_shape, stages, what):

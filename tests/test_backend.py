@@ -312,3 +312,97 @@ def test_optimizer_group_exposes_its_members_and_round_trips_its_config():
         group.apply([np.zeros((2,), "float32")], a_vars)
     with pytest.raises(ValueError, match="non-empty dict"):
         kb.OptimizerGroup({})
+
+
+# -- compile_update / compile_function (RL agents' training loops) ------------------
+
+
+def _linear_model(seed=0):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, use_bias=False)])
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(size=(3, 1)).astype("float32")])
+    return model
+
+
+def test_compile_update_applies_sgd_to_the_variables():
+    model = _linear_model()
+    w0 = model.get_weights()[0]
+    update = kb.compile_update(
+        lambda x, y: ops.mean(ops.square(model(x)[:, 0] - y)),
+        keras.optimizers.SGD(0.1),
+        model.trainable_weights,
+    )
+    x = np.random.default_rng(1).normal(size=(8, 3)).astype("float32")
+    y = np.ones(8, "float32")
+    logs = update(x, y)
+    residual = x @ w0[:, 0] - y
+    expected = w0[:, 0] - 0.1 * (2 / 8) * x.T @ residual
+    np.testing.assert_allclose(model.get_weights()[0][:, 0], expected, rtol=1e-5)
+    assert float(logs["loss"]) == pytest.approx(np.mean(residual**2), rel=1e-5)
+
+
+def test_compile_update_repeats_equal_sequential_updates_and_state_moves():
+    def build():
+        model, shadow = _linear_model(0), _linear_model(1)
+
+        def polyak():
+            shadow.weights[0].assign(0.5 * shadow.weights[0].value
+                                     + 0.5 * model.weights[0].value)
+
+        update = kb.compile_update(
+            lambda x: ops.mean(ops.square(model(x))),
+            keras.optimizers.Adam(0.05),
+            model.trainable_weights,
+            state_variables=shadow.weights,
+            after_update=polyak,
+            repeats=3,
+        )
+        return model, shadow, update
+
+    xs = np.random.default_rng(2).normal(size=(3, 4, 3)).astype("float32")
+    fused_model, fused_shadow, fused = build()
+    fused(xs)
+    model, shadow, _ = build()
+    single = kb.compile_update(
+        lambda x: ops.mean(ops.square(model(x))),
+        keras.optimizers.Adam(0.05),
+        model.trainable_weights,
+        state_variables=shadow.weights,
+        after_update=lambda: shadow.weights[0].assign(
+            0.5 * shadow.weights[0].value + 0.5 * model.weights[0].value
+        ),
+    )
+    for x in xs:
+        single(x)
+    np.testing.assert_allclose(fused_model.get_weights()[0], model.get_weights()[0],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fused_shadow.get_weights()[0], shadow.get_weights()[0],
+                               rtol=1e-5, atol=1e-6)
+    assert not np.allclose(shadow.get_weights()[0], _linear_model(1).get_weights()[0])
+
+
+def test_compiled_function_sees_later_weight_changes():
+    model = _linear_model()
+    forward = kb.compile_function(lambda x: model(x, training=False), model.weights)
+    x = np.ones((2, 3), "float32")
+    first = ops.convert_to_numpy(forward(x))
+    model.set_weights([np.zeros((3, 1), "float32")])
+    np.testing.assert_allclose(ops.convert_to_numpy(forward(x)), 0.0)
+    assert not np.allclose(first, 0.0)
+
+
+def test_compile_update_rejects_bad_arguments():
+    model = _linear_model()
+    opt = keras.optimizers.SGD(0.1)
+    with pytest.raises(ValueError, match="trainable_variables is empty"):
+        kb.compile_update(lambda x: ops.sum(x), opt, [])
+    with pytest.raises(ValueError, match="repeats"):
+        kb.compile_update(lambda x: ops.sum(x), opt, model.weights, repeats=0)
+    with pytest.raises(ValueError, match="state_variables must not repeat"):
+        kb.compile_update(lambda x: ops.sum(x), opt, model.weights,
+                          state_variables=model.weights)
+    with pytest.raises(ValueError, match="Keras variables"):
+        kb.compile_function(lambda x: x, [np.zeros(2)])
+    update = kb.compile_update(lambda x: model(x), opt, model.weights)
+    with pytest.raises(ValueError, match="scalar loss"):
+        update(np.ones((2, 3), "float32"))

@@ -106,3 +106,99 @@ def multi_optimizer_train_step(model, state, data):
 
     new_state = tuple([values[id(v)] for v in variables] for variables in groups)
     return results, new_state
+
+
+def compile_function(fn, variables):
+    def pure(values, *arrays):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return fn(*arrays)
+
+    jitted = jax.jit(pure)
+
+    def call(*arrays):
+        return jitted([v.value for v in variables], *arrays)
+
+    return call
+
+
+def _setter(variable):
+    """Assign a value computed by our own jitted code: it already has the variable's
+    shape and dtype, so Keras's checks in `assign` (8 us a call) are skipped."""
+    return getattr(variable, "_direct_assign", variable.assign)
+
+
+def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
+    """One jitted pure step over the variables' values; the new values are written
+    back to the Keras variables after each call. State variables the step did not
+    assign (a target network between copies) are not returned nor written back."""
+    optimizer_variables = list(optimizer.variables)
+    changed = []  # indices of the state variables the step assigns (set when traced)
+
+    def step(train_values, state_values, optimizer_values, *arrays):
+        def loss_of(values):
+            mapping = list(zip(trainable, values)) + list(zip(state, state_values))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                loss, logs = loss_fn(*arrays)
+                new_state = [scope.get_current_value(v) for v in state]
+            return loss, (logs, new_state)
+
+        (_, (logs, new_state)), grads = jax.value_and_grad(loss_of, has_aux=True)(
+            train_values
+        )
+        new_train, new_optimizer = optimizer.stateless_apply(
+            optimizer_values, grads, train_values
+        )
+        if after_update is not None:
+            mapping = list(zip(trainable, new_train)) + list(zip(state, new_state))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                after_update()
+                new_state = [scope.get_current_value(v) for v in state]
+        changed[:] = [i for i, (a, b) in enumerate(zip(state_values, new_state))
+                      if a is not b]
+        return new_train, [new_state[i] for i in changed], new_optimizer, logs
+
+    def scanned(train_values, state_values, optimizer_values, *arrays):
+        # Only the changed state variables travel through the scan's carry.
+        def body(carry, xs):
+            train_values, changed_values, optimizer_values = carry
+            full_state = list(state_values)
+            for i, value in zip(changed, changed_values):
+                full_state[i] = value
+            new_train, new_changed, new_optimizer, logs = step(
+                train_values, full_state, optimizer_values, *xs
+            )
+            return (new_train, new_changed, new_optimizer), logs
+
+        # Trace one step first to learn which state variables it assigns.
+        jax.eval_shape(step, train_values, state_values, optimizer_values,
+                       *[a[0] for a in arrays])
+        carry = (train_values, [state_values[i] for i in changed], optimizer_values)
+        (new_train, new_changed, new_optimizer), logs = jax.lax.scan(
+            body, carry, arrays
+        )
+        logs = {k: v.mean() for k, v in logs.items()}
+        return new_train, new_changed, new_optimizer, logs
+
+    jitted = jax.jit(step if repeats == 1 else scanned)
+    setters = {
+        "train": [_setter(v) for v in trainable],
+        "state": [_setter(v) for v in state],
+        "optimizer": [_setter(v) for v in optimizer_variables],
+    }
+
+    def update(*arrays):
+        new_train, new_state, new_optimizer, logs = jitted(
+            [v.value for v in trainable],
+            [v.value for v in state],
+            [v.value for v in optimizer_variables],
+            *arrays,
+        )
+        for setter, value in zip(setters["train"], new_train):
+            setter(value)
+        for i, value in zip(changed, new_state):
+            setters["state"][i](value)
+        for setter, value in zip(setters["optimizer"], new_optimizer):
+            setter(value)
+        return logs
+
+    return update

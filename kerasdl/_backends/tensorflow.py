@@ -81,3 +81,30 @@ def multi_optimizer_train_step(model, data):
         logs.update(update())
     model.optimizer.iterations.assign_add(1)
     return model.update_phase_metrics(logs)
+
+
+def compile_function(fn, variables):
+    # The variables are captured by the traced function and read at each call.
+    return tf.function(fn, reduce_retracing=True, jit_compile=True)
+
+
+def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
+    def one_update(arrays):
+        with tf.GradientTape() as tape:
+            loss, logs = loss_fn(*arrays)
+        grads = tape.gradient(loss, trainable)
+        optimizer.apply(grads, trainable)
+        if after_update is not None:
+            after_update()
+        return logs
+
+    @tf.function(reduce_retracing=True, jit_compile=True)
+    def step(*arrays):
+        if repeats == 1:
+            return one_update(arrays)
+        # Unrolled: the updates are sequential through the variables anyway.
+        all_logs = [one_update([a[i] for a in arrays]) for i in range(repeats)]
+        return {k: tf.add_n([logs[k] for logs in all_logs]) / repeats
+                for k in all_logs[0]}
+
+    return step

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
+from kerasdl._checks import check_int
 
-
-def check_int(name, value, minimum=1):
-    """Return `value` as an int, or raise a ValueError naming `name` and `value`."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
-        )
-    return int(value)
+__all__ = ["check_int", "check_sample_shape"]
 
 
 def check_sample_shape(input_shape, name="input_shape"):

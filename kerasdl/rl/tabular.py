@@ -43,7 +43,7 @@ from kerasdl.rl.envs import make_env
 
 __all__ = [
     "QLearningAgent",
-    "evaluate_policy",
+    "evaluate_tabular_policy",
     "optimal_policy",
     "q_update",
     "value_iteration",
@@ -193,7 +193,7 @@ def optimal_policy(env, gamma: float = 0.99) -> np.ndarray:
     return np.argmax(value_iteration(env, gamma=gamma), axis=1)
 
 
-def evaluate_policy(env, policy, n_episodes: int = 1000, seed: int | None = 0) -> dict:
+def evaluate_tabular_policy(env, policy, n_episodes: int = 1000, seed: int | None = 0) -> dict:
     """Run a fixed policy for `n_episodes` and summarise the returns.
 
     The env is reset with `seed` before the first episode only, so the episodes
@@ -564,7 +564,7 @@ class QLearningAgent:
             seed: Seed of the first reset; None uses the agent's `seed`.
 
         Returns:
-            The dict of `evaluate_policy`: `mean_return`, `std_return`,
+            The dict of `evaluate_tabular_policy`: `mean_return`, `std_return`,
             `success_rate` (fraction of episodes with a return > 0), `mean_length`,
             `episodes` (the number of episodes run).
         """
@@ -585,7 +585,7 @@ class QLearningAgent:
                     f"action_space={env.action_space!r}."
                 )
         policy = np.argmax(self.q_table_, axis=1)
-        return evaluate_policy(
+        return evaluate_tabular_policy(
             env, policy, n_episodes, seed=self.seed if seed is None else seed
         )
 

@@ -1,0 +1,206 @@
+"""`kerasdl rl ALGO`: train an agent, evaluate it, save it, and write `result.json`."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import numpy as np
+
+from kerasdl._checks import check_int
+from kerasdl.rl import AGENTS
+
+# Budgets and environments of `kerasdl rl` when none are given. The deep agents'
+# constructor defaults are tuned for CartPole-v1 with these budgets (see the README's
+# RL table); Q-learning's for slippery FrozenLake 4x4.
+DEFAULT_ENVS = {
+    "dqn": "CartPole-v1",
+    "reinforce": "CartPole-v1",
+    "a2c": "CartPole-v1",
+    "qlearning": "FrozenLake-v1",
+}
+DEFAULT_STEPS = {
+    "dqn": 50_000,
+    "reinforce": 300_000,
+    "a2c": 300_000,
+    "qlearning": 150_000,
+}
+DEFAULT_EVAL_EPISODES = {"dqn": 100, "reinforce": 100, "a2c": 100, "qlearning": 1000}
+RESULT_FIELDS = (
+    "algo",
+    "env",
+    "steps",
+    "seed",
+    "backend",
+    "train_seconds",
+    "eval_mean_return",
+    "eval_std_return",
+    "eval_episodes",
+)
+
+
+def agent_class(algo: str):
+    """The agent class of a command-line name (dqn, reinforce, a2c, qlearning)."""
+    if algo not in AGENTS:
+        raise ValueError(
+            f"algo must be one of {sorted(AGENTS)}; received algo={algo!r}."
+        )
+    import kerasdl.rl
+
+    return getattr(kerasdl.rl, AGENTS[algo])
+
+
+def parse_overrides(pairs) -> dict:
+    """`["lr=0.001", "hidden_units=[128,128]"]` → a dict (values read as JSON when
+    they parse, else kept as strings)."""
+    overrides = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(
+                f"--set takes KEY=VALUE (e.g. learning_rate=0.001); received {pair!r}."
+            )
+        try:
+            overrides[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value
+    return overrides
+
+
+def _check_overrides(cls, algo, overrides):
+    params = inspect.signature(cls.__init__).parameters
+    reserved = {"self", "env", "seed", "verbose", "log_dir", "tensorboard"}
+    known = sorted(
+        name
+        for name, p in params.items()
+        if name not in reserved and p.kind == p.KEYWORD_ONLY
+    )
+    for key in overrides:
+        if key not in known:
+            raise ValueError(
+                f"Unknown hyperparameter {key!r} for {algo}; known: {', '.join(known)}."
+            )
+
+
+def run_rl(
+    algo: str,
+    env: str | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    out_dir=None,
+    eval_episodes: int | None = None,
+    overrides: dict | None = None,
+    verbose: int = 1,
+    tensorboard: bool = False,
+) -> dict:
+    """Train `algo` on `env` for `steps` environment steps, evaluate it with
+    deterministic actions, save it, and write `out_dir/result.json`.
+
+    Args:
+        algo: `dqn`, `reinforce`, `a2c` or `qlearning`.
+        env: gymnasium id (default CartPole-v1; FrozenLake-v1 for `qlearning`).
+        steps: Environment steps of training (defaults in `DEFAULT_STEPS`).
+        seed: Seed of the agent and its environments.
+        out_dir: Folder for `result.json`, `episodes.csv`, `learning_curve.png` and
+            the saved agent (`agent/`, or `agent.npz` for Q-learning).
+        eval_episodes: Evaluation episodes (100; 1000 for Q-learning).
+        overrides: Constructor keyword arguments of the agent (hyperparameters).
+        verbose: Progress bar.
+        tensorboard: Also write TensorBoard scalars (deep agents).
+
+    Returns:
+        The result dict (the `RESULT_FIELDS`, plus `hyperparameters`, `files` and,
+        for Q-learning, `eval_success_rate`). If training is interrupted (Ctrl-C),
+        the agent trained so far is saved before the interruption propagates.
+    """
+    cls = agent_class(algo)
+    env = env or DEFAULT_ENVS[algo]
+    steps = check_int("steps", DEFAULT_STEPS[algo] if steps is None else steps)
+    eval_episodes = check_int(
+        "eval_episodes",
+        DEFAULT_EVAL_EPISODES[algo] if eval_episodes is None else eval_episodes,
+    )
+    overrides = dict(overrides or {})
+    _check_overrides(cls, algo, overrides)
+    out = Path(out_dir or Path("runs") / "rl" / f"{algo}-{env}-seed{seed}")
+    out.mkdir(parents=True, exist_ok=True)
+
+    tabular = algo == "qlearning"
+    if tabular:
+        agent = cls(env, seed=seed, **overrides)
+    else:
+        agent = cls(
+            env,
+            seed=seed,
+            verbose=verbose,
+            log_dir=out,
+            tensorboard=tensorboard,
+            **overrides,
+        )
+    saved = out / ("agent.npz" if tabular else "agent")
+    try:
+        if tabular:
+            agent.learn(total_timesteps=steps, progress=bool(verbose))
+        else:
+            agent.learn(steps)
+    except KeyboardInterrupt:
+        if tabular and not hasattr(agent, "q_table_"):
+            raise
+        agent.save(saved)
+        raise
+    agent.save(saved)
+    evaluation = agent.evaluate(n_episodes=eval_episodes)
+
+    if tabular:
+        from kerasdl.rl.monitor import EPISODE_FIELDS, plot_learning_curve
+
+        rows = np.column_stack(
+            [
+                np.arange(1, agent.n_episodes_ + 1),
+                np.cumsum(agent.episode_lengths_),
+                agent.episode_returns_,
+                agent.episode_lengths_,
+            ]
+        )
+        np.savetxt(
+            out / "episodes.csv",
+            rows,
+            delimiter=",",
+            fmt=["%d", "%d", "%.6g", "%d"],
+            header=",".join(EPISODE_FIELDS),
+            comments="",
+        )
+        plot_learning_curve(
+            rows,
+            out / "learning_curve.png",
+            title=f"Q-learning on {env}",
+            window=max(20, len(rows) // 100),
+        )
+        train_seconds = agent.train_seconds_
+        hyperparameters = agent.get_config()
+    else:
+        train_seconds = agent.train_seconds
+        hyperparameters = agent.config
+
+    from kerasdl import backend
+
+    result = {
+        "algo": algo,
+        "env": env,
+        "steps": steps,
+        "seed": seed,
+        "backend": backend.name(),
+        "train_seconds": round(float(train_seconds), 3),
+        "eval_mean_return": evaluation["mean_return"],
+        "eval_std_return": evaluation["std_return"],
+        "eval_episodes": evaluation["episodes"],
+    }
+    if tabular:
+        result["eval_success_rate"] = evaluation["success_rate"]
+    result["hyperparameters"] = hyperparameters
+    result["files"] = sorted(
+        p.name for p in out.iterdir() if p.name != "result.json"
+    ) + ["result.json"]
+    (out / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    return result

@@ -193,7 +193,9 @@ def optimal_policy(env, gamma: float = 0.99) -> np.ndarray:
     return np.argmax(value_iteration(env, gamma=gamma), axis=1)
 
 
-def evaluate_tabular_policy(env, policy, n_episodes: int = 1000, seed: int | None = 0) -> dict:
+def evaluate_tabular_policy(
+    env, policy, n_episodes: int = 1000, seed: int | None = 0
+) -> dict:
     """Run a fixed policy for `n_episodes` and summarise the returns.
 
     The env is reset with `seed` before the first episode only, so the episodes

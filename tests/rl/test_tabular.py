@@ -212,7 +212,9 @@ def test_solves_non_slippery_frozen_lake():
 
 
 def test_taxi_beats_a_random_policy():
-    random_result = evaluate_tabular_policy("Taxi-v4", uniform_random_policy(6), 20, seed=0)
+    random_result = evaluate_tabular_policy(
+        "Taxi-v4", uniform_random_policy(6), 20, seed=0
+    )
     agent = QLearningAgent("Taxi-v4").learn(total_episodes=500, progress=False)
     result = agent.evaluate(n_episodes=100, seed=1)
     assert random_result["mean_return"] < -300  # random moves: -1 a step, -10 a
@@ -230,7 +232,9 @@ def test_value_iteration_on_slippery_frozen_lake():
     assert result["success_rate"] > 0.7
     # A policy that always moves right (action 2) mostly falls in a hole.
     always_right = np.full(16, 2)
-    worse = evaluate_tabular_policy("FrozenLake-v1", always_right, n_episodes=1000, seed=0)
+    worse = evaluate_tabular_policy(
+        "FrozenLake-v1", always_right, n_episodes=1000, seed=0
+    )
     assert worse["success_rate"] < 0.3
 
 

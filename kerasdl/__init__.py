@@ -20,6 +20,7 @@ _SUBMODULES = (
     "layers",
     "models",
     "plotting",
+    "rl",
     "testing",
     "training",
 )
@@ -40,6 +41,10 @@ _EXPORTS = {
     "WGANGP": "kerasdl.models",
     "DDPM": "kerasdl.models",
     "FIDDigits": "kerasdl.evaluation",
+    "DQNAgent": "kerasdl.rl",
+    "QLearningAgent": "kerasdl.rl",
+    "REINFORCEAgent": "kerasdl.rl",
+    "A2CAgent": "kerasdl.rl",
     "TrainingConfig": "kerasdl.training",
     "train": "kerasdl.training",
     "compare": "kerasdl.baselines",

@@ -3,53 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import keras
-import matplotlib
 import numpy as np
 
-# Headless: never open a window, never need a display. Guarded so that importing
-# kerasdl does not switch the backend of a session (a notebook) that chose one.
-if "matplotlib.pyplot" not in sys.modules:
-    matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-
-from kerasdl.models.mlp import ACTIVATIONS  # noqa: E402  (one list, shared)
+from kerasdl._figures import plt, save_figure  # noqa: F401  (public here)
+from kerasdl.models.mlp import ACTIVATIONS  # one list, shared
 
 # Step of the central differences. On float32 the rounding error is ~eps/h ~ 1e-5
 # and the truncation error h**2/6 * |f'''| ~ 2e-6 for sigmoid, so 1e-2 balances them.
 _DIFF_STEP = 1e-2
-
-
-def save_figure(fig, path, *, dpi=120, close=True):
-    """Saves a matplotlib figure, creating the parent folders.
-
-    Args:
-        fig: A `matplotlib.figure.Figure`.
-        path: Destination file; the suffix picks the format (`.png`, `.pdf`...).
-        dpi: Resolution of raster formats.
-        close: Whether to close the figure afterwards (frees its memory).
-
-    Returns:
-        The `pathlib.Path` written.
-
-    Example:
-
-    ```python
-    fig, ax = plt.subplots()
-    ax.plot([1, 2, 3])
-    save_figure(fig, "runs/plots/line.png")
-    ```
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    if close:
-        plt.close(fig)
-    return path
 
 
 def activation_function(name):

@@ -22,6 +22,8 @@ PUBLIC_MODULES = {
     "kerasdl.models",
     "kerasdl.models.gans",
     "kerasdl.plotting",
+    "kerasdl.rl",
+    "kerasdl.rl.tabular",
     "kerasdl.training",
 }
 

@@ -135,7 +135,7 @@ def plot_learning_curve(
     Returns:
         The path written.
     """
-    from kerasdl.plotting import plt, save_figure
+    from kerasdl._figures import plt, save_figure
 
     episodes = np.asarray(episodes, dtype=float).reshape(-1, len(EPISODE_FIELDS))
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -63,6 +63,7 @@ class DQNAgent(Agent):
         initial_epsilon: Epsilon at the start.
         final_epsilon: Epsilon after the decay (and of `predict(deterministic=False)`).
         max_grad_norm: Global gradient-norm clipping.
+        loss: `"huber"` (the TD error's Huber loss, delta 1) or `"mse"`.
         n_envs: Environments stepped together (`gymnasium.vector.SyncVectorEnv`).
         env_kwargs: Keyword arguments of `gymnasium.make`.
         seed: Seeds the networks' initial weights, exploration, replay sampling and
@@ -103,6 +104,7 @@ class DQNAgent(Agent):
         initial_epsilon: float = 1.0,
         final_epsilon: float = 0.05,
         max_grad_norm: float = 10.0,
+        loss: str = "huber",
         n_envs: int = 1,
         env_kwargs: dict | None = None,
         seed: int = 0,
@@ -140,10 +142,13 @@ class DQNAgent(Agent):
             "max_grad_norm": check_float(
                 "max_grad_norm", max_grad_norm, 0, low_open=True
             ),
+            "loss": loss,
             "n_envs": check_int("n_envs", n_envs),
             "env_kwargs": dict(env_kwargs or {}),
             "seed": check_int("seed", seed, minimum=0),
         }
+        if loss not in ("huber", "mse"):
+            raise ValueError(f"loss must be 'huber' or 'mse'; received loss={loss!r}.")
         if self.config["batch_size"] > self.config["buffer_size"]:
             raise ValueError(
                 f"batch_size ({batch_size}) must not exceed "
@@ -178,6 +183,7 @@ class DQNAgent(Agent):
     def _compile(self):
         q, target = self.q_network, self.target_network
         double, tau = self.config["double_dqn"], self.config["tau"]
+        use_mse = self.config["loss"] == "mse"
 
         def td_loss(observations, actions, rewards, next_observations, discounts):
             q_all = q(observations, training=True)
@@ -193,7 +199,11 @@ class DQNAgent(Agent):
             else:
                 next_value = ops.max(next_target, axis=-1)
             td_target = ops.stop_gradient(rewards + discounts * next_value)
-            loss = ops.mean(huber(td_target - q_taken))
+            residual = td_target - q_taken
+            if use_mse:
+                loss = ops.mean(ops.square(residual))
+            else:
+                loss = ops.mean(huber(residual))
             return loss, {"q_mean": ops.mean(q_taken)}
 
         def polyak():

@@ -145,9 +145,7 @@ def run_rl(
         else:
             agent.learn(steps)
     except KeyboardInterrupt:
-        if tabular and not hasattr(agent, "q_table_"):
-            raise
-        agent.save(saved)
+        agent.save(saved)  # what was learned so far (both kinds keep it)
         raise
     agent.save(saved)
     evaluation = agent.evaluate(n_episodes=eval_episodes)

@@ -463,54 +463,57 @@ class QLearningAgent:
 
         steps = 0
         state = int(env.reset(seed=self.seed)[0])
-        while (len(returns) if by_episode else steps) < budget:
-            epsilon = self.epsilon((len(returns) if by_episode else steps) / budget)
-            episode_return, episode_length, done = 0.0, 0, False
-            while not done and (by_episode or steps < budget):
-                if rng.random() < epsilon:
-                    action = int(rng.integers(n_actions))
-                else:
-                    action = _argmax_random_ties(q[state], rng)
-                next_state, reward, terminated, truncated, _ = env.step(action)
-                next_state = int(next_state)
-                # Bellman update; only a termination stops the bootstrap.
-                target = reward if terminated else reward + gamma * max(q[next_state])
-                lr = max(lr_min, lr0 / (1.0 + decay * visits[state][action]))
-                q[state][action] += lr * (target - q[state][action])
-                visits[state][action] += 1
-                episode_return += reward
-                episode_length += 1
-                steps += 1
-                if not by_episode:
-                    epsilon = self.epsilon(steps / budget)
-                state, done = next_state, terminated or truncated
-            if not done:  # the step budget ran out mid-episode
-                break
-            returns.append(episode_return)
-            lengths.append(episode_length)
-            state = int(env.reset()[0])
-            bar.update(len(returns) if by_episode else steps, returns)
-            if callback is not None:
-                self.q_table_ = np.array(q)  # current values, for the callback
-                info = {
-                    "episode": len(returns),
-                    "timesteps": steps,
-                    "episode_return": episode_return,
-                    "episode_length": episode_length,
-                    "epsilon": epsilon,
-                }
-                if callback(self, info) is False:
+        try:
+            while (len(returns) if by_episode else steps) < budget:
+                epsilon = self.epsilon((len(returns) if by_episode else steps) / budget)
+                episode_return, episode_length, done = 0.0, 0, False
+                while not done and (by_episode or steps < budget):
+                    if rng.random() < epsilon:
+                        action = int(rng.integers(n_actions))
+                    else:
+                        action = _argmax_random_ties(q[state], rng)
+                    next_state, reward, terminated, truncated, _ = env.step(action)
+                    next_state = int(next_state)
+                    # Bellman update; only a termination stops the bootstrap.
+                    target = (
+                        reward if terminated else reward + gamma * max(q[next_state])
+                    )
+                    lr = max(lr_min, lr0 / (1.0 + decay * visits[state][action]))
+                    q[state][action] += lr * (target - q[state][action])
+                    visits[state][action] += 1
+                    episode_return += reward
+                    episode_length += 1
+                    steps += 1
+                    if not by_episode:
+                        epsilon = self.epsilon(steps / budget)
+                    state, done = next_state, terminated or truncated
+                if not done:  # the step budget ran out mid-episode
                     break
-        bar.close()
-
-        self.q_table_ = np.array(q, dtype=np.float64)
-        self.visits_ = np.array(visits, dtype=np.int64)
-        self.episode_returns_ = np.asarray(returns, dtype=float)
-        self.episode_lengths_ = np.asarray(lengths, dtype=np.int64)
-        self.n_timesteps_ = steps
-        self.n_episodes_ = len(returns)
-        self.train_seconds_ = time.perf_counter() - start
-        self.rng_ = rng
+                returns.append(episode_return)
+                lengths.append(episode_length)
+                state = int(env.reset()[0])
+                bar.update(len(returns) if by_episode else steps, returns)
+                if callback is not None:
+                    self.q_table_ = np.array(q)  # current values, for the callback
+                    info = {
+                        "episode": len(returns),
+                        "timesteps": steps,
+                        "episode_return": episode_return,
+                        "episode_length": episode_length,
+                        "epsilon": epsilon,
+                    }
+                    if callback(self, info) is False:
+                        break
+        finally:  # also on Ctrl-C: what was learned so far is kept
+            bar.close()
+            self.q_table_ = np.array(q, dtype=np.float64)
+            self.visits_ = np.array(visits, dtype=np.int64)
+            self.episode_returns_ = np.asarray(returns, dtype=float)
+            self.episode_lengths_ = np.asarray(lengths, dtype=np.int64)
+            self.n_timesteps_ = steps
+            self.n_episodes_ = len(returns)
+            self.train_seconds_ = time.perf_counter() - start
+            self.rng_ = rng
         return self
 
     # -- acting --------------------------------------------------------------------

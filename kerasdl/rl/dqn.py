@@ -48,8 +48,9 @@ class DQNAgent(Agent):
             with the target network (reduces over-estimation).
         n_steps: n of n-step returns (1: ordinary one-step targets).
         learning_rate: Adam's learning rate.
-        final_learning_rate: When given, the learning rate moves linearly to it over
-            the training horizon (settles the policy at the end); else constant.
+        final_learning_rate: The learning rate moves linearly to it over the
+            training horizon, settling the policy at the end; None keeps it
+            constant.
         buffer_size: Replay capacity (transitions).
         batch_size: Transitions per update.
         gamma: Discount factor.
@@ -73,6 +74,13 @@ class DQNAgent(Agent):
             (and TensorBoard scalars with `tensorboard=True`) there.
         tensorboard: Also write TensorBoard event files to `log_dir/tensorboard`.
 
+    The defaults solve CartPole-v1 (greedy mean return >= 475 over 100 episodes)
+    in 50,000 steps on both backends (README, `benchmarks/bench_rl.py`): 4
+    environments, 4 updates fused per vector step (one update per environment
+    step), a Polyak target (tau 0.005), the squared TD error, and Adam's learning
+    rate annealed from 1e-3 to 0. Without the annealing or with the Huber loss,
+    about one seed in three ended in a collapsed policy.
+
     Example:
         >>> agent = DQNAgent("CartPole-v1", seed=0)
         >>> agent.learn(50_000)
@@ -91,21 +99,21 @@ class DQNAgent(Agent):
         double_dqn: bool = True,
         n_steps: int = 1,
         learning_rate: float = 1e-3,
-        final_learning_rate: float | None = None,
+        final_learning_rate: float | None = 0.0,
         buffer_size: int = 50_000,
         batch_size: int = 64,
         gamma: float = 0.99,
         learning_starts: int = 1_000,
         train_freq: int = 1,
-        gradient_steps: int = 1,
+        gradient_steps: int = 4,
         target_update_interval: int = 500,
-        tau: float = 1.0,
+        tau: float = 0.005,
         exploration_fraction: float = 0.1,
         initial_epsilon: float = 1.0,
         final_epsilon: float = 0.05,
         max_grad_norm: float = 10.0,
-        loss: str = "huber",
-        n_envs: int = 1,
+        loss: str = "mse",
+        n_envs: int = 4,
         env_kwargs: dict | None = None,
         seed: int = 0,
         verbose: int = 1,

@@ -44,7 +44,7 @@ def make_vector_env(env, n_envs: int = 1, env_kwargs: dict | None = None):
     if isinstance(env, gymnasium.Env) and n_envs != 1:
         raise ValueError(
             "n_envs > 1 needs an environment id to make copies from; received an "
-            f"environment instance and n_envs={n_envs}."
+            f"environment instance and n_envs={n_envs} (pass n_envs=1)."
         )
     first = make_env(env, env_kwargs)
     fns = [lambda: first] + [

@@ -31,6 +31,8 @@ class Corridor(gymnasium.Env):
 
 
 def small_agent(env="CartPole-v1", **kwargs):
+    # One environment, one update per step and hard target copies unless a test
+    # says otherwise (the agent's defaults, tuned for CartPole, differ).
     defaults = dict(
         hidden_units=(16,),
         learning_starts=50,
@@ -38,6 +40,9 @@ def small_agent(env="CartPole-v1", **kwargs):
         buffer_size=1000,
         verbose=0,
         seed=0,
+        n_envs=1,
+        gradient_steps=1,
+        tau=1.0,
     )
     return DQNAgent(env, **{**defaults, **kwargs})
 
@@ -170,6 +175,10 @@ def test_bad_input_gets_clear_errors():
         DQNAgent("CartPole-v1", batch_size=64, buffer_size=32, verbose=0)
     with pytest.raises(ValueError, match="hidden_units"):
         DQNAgent("CartPole-v1", hidden_units=64, verbose=0)
+    with pytest.raises(ValueError, match="loss must be 'huber' or 'mse'"):
+        DQNAgent("CartPole-v1", loss="l1", verbose=0)
+    with pytest.raises(ValueError, match=r"n_envs=4 \(pass n_envs=1\)"):
+        DQNAgent(Corridor(), verbose=0)
     agent = small_agent()
     with pytest.raises(ValueError, match=r"observation must have shape \(4,\)"):
         agent.predict(np.zeros(3))

@@ -20,6 +20,8 @@ _EXPORTS = {
     "DQNAgent": "kerasdl.rl.dqn",
     "REINFORCEAgent": "kerasdl.rl.policy_gradient",
     "A2CAgent": "kerasdl.rl.policy_gradient",
+    "discounted_returns": "kerasdl.rl.policy_gradient",
+    "gae_advantages": "kerasdl.rl.policy_gradient",
     "Agent": "kerasdl.rl.base",
     "evaluate_policy": "kerasdl.rl.base",
     "ReplayBuffer": "kerasdl.rl.buffers",

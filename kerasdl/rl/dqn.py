@@ -65,6 +65,16 @@ class DQNAgent(Agent):
         final_epsilon: Epsilon after the decay (and of `predict(deterministic=False)`).
         max_grad_norm: Global gradient-norm clipping.
         loss: `"huber"` (the TD error's Huber loss, delta 1) or `"mse"`.
+        keep_best: With `n_envs >= 2`: once exploration has decayed, environment 0
+            acts greedily. Its episodes are training data like the others', and
+            they also measure the greedy policy as it learns, inside the step
+            budget (no extra evaluation episodes). `learn` keeps a copy of the
+            networks whenever the mean return of the last `best_window` greedy
+            episodes reaches a new best (or equals it), and ends by restoring that
+            copy (`best_greedy_return` holds its score, `greedy_returns` every
+            greedy episode's return), so a late collapse of the policy does not
+            become the result.
+        best_window: Greedy episodes in that mean.
         n_envs: Environments stepped together (`gymnasium.vector.SyncVectorEnv`).
         env_kwargs: Keyword arguments of `gymnasium.make`.
         seed: Seeds the networks' initial weights, exploration, replay sampling and
@@ -113,6 +123,8 @@ class DQNAgent(Agent):
         final_epsilon: float = 0.05,
         max_grad_norm: float = 10.0,
         loss: str = "mse",
+        keep_best: bool = False,
+        best_window: int = 3,
         n_envs: int = 4,
         env_kwargs: dict | None = None,
         seed: int = 0,
@@ -151,6 +163,8 @@ class DQNAgent(Agent):
                 "max_grad_norm", max_grad_norm, 0, low_open=True
             ),
             "loss": loss,
+            "keep_best": bool(keep_best),
+            "best_window": check_int("best_window", best_window),
             "n_envs": check_int("n_envs", n_envs),
             "env_kwargs": dict(env_kwargs or {}),
             "seed": check_int("seed", seed, minimum=0),
@@ -183,6 +197,8 @@ class DQNAgent(Agent):
             seed=self.config["seed"],
         )
         self.num_target_updates = 0
+        self.best_greedy_return = None
+        self.greedy_returns: list[float] = []
         self._last_target_update = 0
         self._compile()
 
@@ -283,11 +299,12 @@ class DQNAgent(Agent):
         return self._epsilon_greedy(observations, epsilon)
 
     def _epsilon_greedy(self, obs, epsilon):
+        """Epsilon-greedy actions; `epsilon` is one number or one per observation."""
         n = len(obs)
-        if epsilon >= 1.0:
+        if np.all(np.asarray(epsilon) >= 1.0):
             return self.rng.integers(0, self.n_actions, size=n)
         actions = np.argmax(self.q_values(obs), axis=-1)
-        if epsilon > 0.0:
+        if np.any(np.asarray(epsilon) > 0.0):
             explore = self.rng.random(n) < epsilon
             if explore.any():
                 actions[explore] = self.rng.integers(0, self.n_actions, explore.sum())
@@ -325,11 +342,24 @@ class DQNAgent(Agent):
         logs: dict = {}
         began = time.perf_counter()
         vector_steps = 0
+        watch = cfg["keep_best"] and n_envs > 1
+        greedy_run = False  # env 0's current episode is greedy from its start
+        greedy_returns = self.greedy_returns = []
+        self.best_greedy_return = None
+        best_weights = None
         try:
             while self.num_timesteps < self.horizon:
-                actions = self._epsilon_greedy(obs, self.epsilon)
+                epsilon = np.full(n_envs, self.epsilon)
+                if watch and self._exploration_done():
+                    epsilon[0] = 0.0
+                actions = self._epsilon_greedy(obs, epsilon)
                 next_obs, rewards, terminated, truncated, info = self.env.step(actions)
                 done = terminated | truncated
+                greedy_finished = watch and done[0] and greedy_run
+                if greedy_finished:
+                    greedy_returns.append(float(self._episode_returns[0] + rewards[0]))
+                if watch and done[0]:
+                    greedy_run = self._exploration_done()
                 real_next = final_observations(next_obs, info, done)
                 for i in range(n_envs):
                     for transition in accumulators[i].push(
@@ -361,13 +391,31 @@ class DQNAgent(Agent):
                 ):
                     self.update_target()
                     self._last_target_update = self.num_timesteps
+                if greedy_finished and len(greedy_returns) >= cfg["best_window"]:
+                    recent = float(np.mean(greedy_returns[-cfg["best_window"] :]))
+                    if (
+                        self.best_greedy_return is None
+                        or recent >= self.best_greedy_return
+                    ):
+                        self.best_greedy_return = recent
+                        best_weights = (
+                            self.q_network.get_weights(),
+                            self.target_network.get_weights(),
+                        )
                 monitor.step(self.num_timesteps, {**logs, "epsilon": self.epsilon})
                 if callback is not None and callback(self, logs) is False:
                     break
         finally:
             self.train_seconds += time.perf_counter() - began
+            if best_weights is not None:
+                self.q_network.set_weights(best_weights[0])
+                self.target_network.set_weights(best_weights[1])
             self._end(monitor)
         return self
+
+    def _exploration_done(self) -> bool:
+        span = self.config["exploration_fraction"] * (self.horizon or 0)
+        return self.num_timesteps >= span
 
     def _sample_batches(self):
         """`gradient_steps` batches in one `ReplayBatch` (leading axis when > 1)."""

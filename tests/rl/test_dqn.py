@@ -186,3 +186,35 @@ def test_bad_input_gets_clear_errors():
         agent.predict(np.full(4, np.nan))
     with pytest.raises(ValueError, match="total_timesteps"):
         agent.learn(0)
+
+
+def test_keep_best_restores_the_networks_of_the_best_greedy_episodes():
+    agent = small_agent(
+        n_envs=2,
+        keep_best=True,
+        best_window=2,
+        exploration_fraction=0.05,
+        learning_starts=100,
+        learning_rate=3e-3,
+    )
+    kept = {}
+
+    def callback(agent, logs):
+        returns = agent.greedy_returns
+        if len(returns) != kept.get("count", 0):
+            kept["count"] = len(returns)
+            if len(returns) >= 2 and agent.best_greedy_return == np.mean(returns[-2:]):
+                kept["weights"] = agent.q_network.get_weights()  # a new best
+        kept["last"] = agent.q_network.get_weights()
+
+    agent.learn(2000, callback=callback)
+    assert len(agent.greedy_returns) >= 3, "env 0 should play greedy episodes"
+    assert agent.best_greedy_return == max(
+        np.mean(agent.greedy_returns[i - 1 : i + 1])
+        for i in range(1, len(agent.greedy_returns))
+    )
+    for best, now in zip(kept["weights"], agent.q_network.get_weights()):
+        np.testing.assert_array_equal(best, now)
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(kept["last"], kept["weights"])
+    ), "training went on after the best episodes; the final weights were replaced"

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.kerasdl-installed
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench bench-generative lint clean
+.PHONY: install demo test bench bench-generative bench-rl lint clean
 
 install: $(STAMP)
 
@@ -35,10 +35,16 @@ bench: install
 	$(BIN)/python benchmarks/bench_compare.py
 	$(BIN)/python benchmarks/bench_lr_finder.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax
 
 # Generative models only (about half an hour per backend on a 2-core CPU).
 bench-generative: install
 	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
+
+# Reinforcement learning only: DQN, A2C, REINFORCE on CartPole-v1 (seeds 0-2, both
+# backends) and tabular Q-learning (about 10 minutes on a 2-core CPU).
+bench-rl: install
+	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax
 
 lint: install
 	$(BIN)/ruff check .

@@ -111,7 +111,13 @@ def plot_dqn_curves(deep: list[dict]) -> Path | None:
     from kerasdl.plotting import plt, save_figure
     from kerasdl.rl.monitor import read_episodes
 
-    runs = [row for group in deep if group["algo"] == "dqn" for row in group["rows"]]
+    runs = [
+        row
+        for group in deep
+        if group["algo"] == "dqn"
+        for row in group["rows"]
+        if row["seed"] <= 2
+    ]
     if not runs:
         return None
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -131,7 +137,7 @@ def plot_dqn_curves(deep: list[dict]) -> Path | None:
     ax.axhline(SOLVED, color="gray", ls=":", label=f"solved ({SOLVED:g})")
     ax.set_xlabel("environment step")
     ax.set_ylabel("training return (mean of 20 episodes)")
-    ax.set_title("DQN on CartPole-v1: training curves, 50k steps")
+    ax.set_title("DQN on CartPole-v1: training curves, 50k steps, seeds 0-2")
     ax.legend(fontsize=8, loc="lower right")
     return save_figure(fig, RESULTS / "rl" / "dqn_cartpole_curves.png")
 
@@ -203,7 +209,11 @@ def main() -> int:
     out = RESULTS / "bench_rl.json"
     existing = json.loads(out.read_text()) if out.is_file() else {}
     groups = {(g["algo"], g["backend"]): g for g in existing.get("deep", [])}
-    groups.update({(g["algo"], g["backend"]): g for g in deep})
+    for group in deep:  # a new run replaces the rows of its seeds, keeps the others
+        key = (group["algo"], group["backend"])
+        rows = {row["seed"]: row for row in groups.get(key, {"rows": []})["rows"]}
+        rows.update({row["seed"]: row for row in group["rows"]})
+        groups[key] = {**group, "rows": [rows[seed] for seed in sorted(rows)]}
     merged = sorted(groups.values(), key=lambda g: (g["algo"], g["backend"]))
     curves = plot_dqn_curves(merged)
     out.write_text(

@@ -42,3 +42,21 @@ def test_rl_dqn_cartpole(tmp_path):
     assert summary["loaded_agent_acts_the_same"] is True
     for name in ("learning_curve.png", "episodes.csv", "summary.json", "agent"):
         assert (tmp_path / name).exists()
+
+
+def test_rl_policy_gradient(tmp_path):
+    summary = run_example(
+        "rl_policy_gradient",
+        "--steps",
+        "600",
+        "--eval-episodes",
+        "2",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+    )
+    assert set(summary["agents"]) == {"reinforce", "a2c"}
+    for name, row in summary["agents"].items():
+        assert row["steps"] >= 600 and row["updates"] >= 1, name
+        assert (tmp_path / name / "agent" / "agent.json").exists()
+    assert (tmp_path / "learning_curves.png").stat().st_size > 0

@@ -1,33 +1,10 @@
 """DQNAgent: bootstrapping, target schedule, TD-loss descent, save/load, errors."""
 
-import gymnasium
 import numpy as np
 import pytest
+from corridor import Corridor
 
 from kerasdl.rl import DQNAgent
-
-
-class Corridor(gymnasium.Env):
-    """Observation [t, 1]; the episode ends after 3 steps, by termination or by a
-    time-limit truncation (chosen at construction)."""
-
-    observation_space = gymnasium.spaces.Box(-10, 10, (2,), np.float32)
-    action_space = gymnasium.spaces.Discrete(2)
-
-    def __init__(self, truncate=False):
-        self.truncate = truncate
-        self.t = 0
-
-    def reset(self, seed=None, options=None):
-        super().reset(seed=seed)
-        self.t = 0
-        return np.array([0.0, 1.0], np.float32), {}
-
-    def step(self, action):
-        self.t += 1
-        obs = np.array([self.t, 1.0], np.float32)
-        end = self.t == 3
-        return obs, 1.0, end and not self.truncate, end and self.truncate, {}
 
 
 def small_agent(env="CartPole-v1", **kwargs):

@@ -195,3 +195,16 @@ def test_keep_best_restores_the_networks_of_the_best_greedy_episodes():
     assert not all(
         np.array_equal(a, b) for a, b in zip(kept["last"], kept["weights"])
     ), "training went on after the best episodes; the final weights were replaced"
+
+
+def test_a_short_learn_lowers_the_td_loss_on_a_fixed_batch():
+    agent = small_agent(
+        learning_starts=200, target_update_interval=100_000, learning_rate=3e-3
+    )
+    agent.learn(200)  # random play: fills the buffer, no update yet
+    assert agent.num_updates <= 1
+    batch = agent.buffer.sample(64)
+    before = agent.td_loss(batch)
+    agent.learn(300)
+    assert agent.num_updates >= 300
+    assert agent.td_loss(batch) < 0.5 * before

@@ -1,7 +1,13 @@
 """Hand-written building blocks (see each module for the layer it teaches)."""
 
+from kerasdl.layers.attention import MultiHeadAttention, scaled_dot_product_attention
 from kerasdl.layers.noise import ClippedGaussianNoise, MaskingNoise
 from kerasdl.layers.perceptron import Perceptron
+from kerasdl.layers.positional import (
+    LearnedPositionEmbedding,
+    RotaryEmbedding,
+    SinusoidalPositionalEncoding,
+)
 from kerasdl.layers.recurrent import GRUCell, LSTMCell, SimpleRNNCell
 from kerasdl.layers.sampling import Sampling
 
@@ -9,8 +15,13 @@ __all__ = [
     "ClippedGaussianNoise",
     "GRUCell",
     "LSTMCell",
+    "LearnedPositionEmbedding",
     "MaskingNoise",
+    "MultiHeadAttention",
     "Perceptron",
+    "RotaryEmbedding",
     "Sampling",
     "SimpleRNNCell",
+    "SinusoidalPositionalEncoding",
+    "scaled_dot_product_attention",
 ]

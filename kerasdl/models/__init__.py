@@ -25,6 +25,12 @@ from kerasdl.models.diffusion import (
     diffusion_unet,
     plot_denoising_trajectory,
 )
+from kerasdl.models.forecasting import (
+    Forecaster,
+    evaluate_forecasts,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
 from kerasdl.models.gans import (
     DCGAN,
     WGAN,
@@ -54,6 +60,7 @@ __all__ = [
     "WGANGP",
     "Autoencoder",
     "ConditionalGAN",
+    "Forecaster",
     "GANSampleGrid",
     "NoiseSchedule",
     "Perceptron",
@@ -64,7 +71,9 @@ __all__ = [
     "dcgan_discriminator",
     "dcgan_generator",
     "diffusion_unet",
+    "evaluate_forecasts",
     "kl_divergence",
+    "naive_forecast",
     "plot_denoising_trajectory",
     "plot_interpolation",
     "plot_latent_grid",
@@ -73,6 +82,7 @@ __all__ = [
     "plot_reconstructions",
     "reconstruction_error",
     "reconstruction_nll",
+    "seasonal_naive_forecast",
     "vae_decoder",
     "vae_encoder",
 ]

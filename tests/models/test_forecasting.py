@@ -6,6 +6,7 @@ import pytest
 
 from kerasdl.models.forecasting import (
     Forecaster,
+    ForecastEvaluation,
     evaluate_forecasts,
     fit_normalization,
     make_windows,
@@ -163,6 +164,8 @@ def test_evaluate_forecasts_scores_the_same_tail_windows():
     result = evaluate_forecasts(
         series, test_size=20, input_length=12, horizon=3, season=12, epochs=0, units=4
     )
+    assert isinstance(result, ForecastEvaluation)
+    assert result.train_size == 80 and set(result.mae) == set(result.forecasts)
     n_windows = 20 - 3 + 1
     np.testing.assert_array_equal(result.origins, np.arange(80, 98))
     assert result.targets.shape == (n_windows, 3)

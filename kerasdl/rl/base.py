@@ -25,6 +25,7 @@ __all__ = [
     "check_hidden_units",
     "evaluate_policy",
     "linear_schedule",
+    "regression_loss",
 ]
 
 
@@ -36,6 +37,15 @@ def check_hidden_units(hidden_units) -> list[int]:
             f"received {hidden_units!r}."
         )
     return [check_int("hidden_units", u) for u in hidden_units]
+
+
+def regression_loss(residual, kind: str):
+    """Elementwise loss of a residual (a TD error, a value-target error): `"mse"`
+    squares it; `"huber"` is quadratic within 1 and linear beyond."""
+    if kind == "huber":
+        a = ops.abs(residual)
+        return ops.where(a <= 1.0, 0.5 * ops.square(residual), a - 0.5)
+    return ops.square(residual)
 
 
 def linear_schedule(start: float, end: float, progress: float) -> float:
@@ -205,6 +215,15 @@ class Agent:
                 self.episodes,
                 self.log_dir / "learning_curve.png",
                 title=f"{type(self).__name__} on {self.env_id or 'env'}",
+            )
+
+    def _schedule_learning_rate(self) -> None:
+        """Move the optimizer's learning rate along the horizon, from
+        `config["learning_rate"]` to `config["final_learning_rate"]` (if not None)."""
+        lr0, lr1 = self.config["learning_rate"], self.config["final_learning_rate"]
+        if lr1 is not None and self.horizon:
+            self.optimizer.learning_rate = linear_schedule(
+                lr0, lr1, self.num_timesteps / self.horizon
             )
 
     # -- acting ----------------------------------------------------------------------

@@ -23,16 +23,11 @@ from kerasdl.rl.base import (
     Agent,
     check_hidden_units,
     linear_schedule,
+    regression_loss,
 )
 from kerasdl.rl.buffers import NStepAccumulator, ReplayBuffer
 from kerasdl.rl.envs import final_observations
 from kerasdl.rl.networks import build_q_network
-
-
-def huber(x, delta: float = 1.0):
-    """Elementwise Huber loss of a residual: quadratic within `delta`, linear beyond."""
-    a = ops.abs(x)
-    return ops.where(a <= delta, 0.5 * ops.square(x), delta * (a - 0.5 * delta))
 
 
 class DQNAgent(Agent):
@@ -208,7 +203,7 @@ class DQNAgent(Agent):
     def _compile(self):
         q, target = self.q_network, self.target_network
         double, tau = self.config["double_dqn"], self.config["tau"]
-        use_mse = self.config["loss"] == "mse"
+        loss_kind = self.config["loss"]
 
         def td_loss(observations, actions, rewards, next_observations, discounts):
             q_all = q(observations, training=True)
@@ -224,11 +219,7 @@ class DQNAgent(Agent):
             else:
                 next_value = ops.max(next_target, axis=-1)
             td_target = ops.stop_gradient(rewards + discounts * next_value)
-            residual = td_target - q_taken
-            if use_mse:
-                loss = ops.mean(ops.square(residual))
-            else:
-                loss = ops.mean(huber(residual))
+            loss = ops.mean(regression_loss(td_target - q_taken, loss_kind))
             return loss, {"q_mean": ops.mean(q_taken)}
 
         def polyak():
@@ -339,7 +330,6 @@ class DQNAgent(Agent):
             NStepAccumulator(cfg["n_steps"], cfg["gamma"]) for _ in range(n_envs)
         ]
         obs = self._observations
-        lr0, lr1 = cfg["learning_rate"], cfg["final_learning_rate"]
         logs: dict = {}
         began = time.perf_counter()
         vector_steps = 0
@@ -380,10 +370,7 @@ class DQNAgent(Agent):
                     and len(self.buffer) >= cfg["batch_size"]
                     and vector_steps % cfg["train_freq"] == 0
                 ):
-                    if lr1 is not None:
-                        self.optimizer.learning_rate = linear_schedule(
-                            lr0, lr1, self.num_timesteps / self.horizon
-                        )
+                    self._schedule_learning_rate()
                     logs = self.train_on_batch(self._sample_batches())
                 if (
                     cfg["tau"] >= 1.0

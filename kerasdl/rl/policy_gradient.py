@@ -26,7 +26,7 @@ from kerasdl.rl.base import (
     Agent,
     check_float,
     check_hidden_units,
-    linear_schedule,
+    regression_loss,
 )
 from kerasdl.rl.envs import final_observations
 from kerasdl.rl.networks import build_actor_critic
@@ -125,13 +125,6 @@ def sample_actions(logits, rng: np.random.Generator) -> np.ndarray:
     """One action per row of `logits`, drawn from their softmax (Gumbel-max trick)."""
     logits = np.asarray(logits, dtype=np.float64)
     return np.argmax(logits + rng.gumbel(size=logits.shape), axis=-1)
-
-
-def _value_error(residual, kind: str):
-    if kind == "huber":
-        a = ops.abs(residual)
-        return ops.where(a <= 1.0, 0.5 * ops.square(residual), a - 0.5)
-    return ops.square(residual)
 
 
 def _check_choice(name, value, choices):
@@ -265,13 +258,6 @@ class _ActorCriticAgent(Agent):
         return sample_actions(logits, self.rng)
 
     # -- training helpers ------------------------------------------------------------
-
-    def _schedule_learning_rate(self):
-        lr0, lr1 = self.config["learning_rate"], self.config["final_learning_rate"]
-        if lr1 is not None and self.horizon:
-            self.optimizer.learning_rate = linear_schedule(
-                lr0, lr1, self.num_timesteps / self.horizon
-            )
 
     def _run_update(self, *arrays) -> dict:
         logs = self._update(*arrays)
@@ -446,7 +432,7 @@ class REINFORCEAgent(_ActorCriticAgent):
                 std = ops.sqrt(ops.sum(mask * ops.square(advantages - mean)) / n)
                 advantages = (advantages - mean) / (std + 1e-8)
             policy_loss = -ops.sum(mask * log_prob * advantages) / n
-            value_loss = ops.sum(mask * _value_error(targets - values, kind)) / n
+            value_loss = ops.sum(mask * regression_loss(targets - values, kind)) / n
             entropy = ops.sum(mask * entropy) / n
             loss = policy_loss + vf_coef * value_loss - ent_coef * entropy
             return loss, {
@@ -706,7 +692,7 @@ class A2CAgent(_ActorCriticAgent):
                     ops.std(advantages) + 1e-8
                 )
             policy_loss = -ops.mean(log_prob * advantages)
-            value_loss = ops.mean(_value_error(returns - values, kind))
+            value_loss = ops.mean(regression_loss(returns - values, kind))
             entropy = ops.mean(entropy)
             loss = policy_loss + vf_coef * value_loss - ent_coef * entropy
             return loss, {

@@ -43,6 +43,7 @@ from kerasdl.data.splits import (
     stratified_kfold,
     train_val_test_split,
 )
+from kerasdl.data.text import CharTokenizer, WordTokenizer, split_text, word_split
 from kerasdl.data.user import load_csv, load_image_folder, load_text_file
 
 _LOADERS = {
@@ -111,6 +112,7 @@ def load_dataset(name: str, **kwargs) -> Dataset:
 
 
 __all__ = [
+    "CharTokenizer",
     "EMBEDDED_DATASETS",
     "KERAS_DATASETS",
     "TASKS",
@@ -118,6 +120,7 @@ __all__ = [
     "DatasetUnavailableError",
     "Split",
     "Standardizer",
+    "WordTokenizer",
     "check_xy",
     "keras_cache_dir",
     "list_datasets",
@@ -136,6 +139,8 @@ __all__ = [
     "load_text_corpus",
     "load_text_file",
     "load_wine",
+    "split_text",
     "stratified_kfold",
     "train_val_test_split",
+    "word_split",
 ]

@@ -10,6 +10,7 @@ from kerasdl.layers.positional import (
 )
 from kerasdl.layers.recurrent import GRUCell, LSTMCell, SimpleRNNCell
 from kerasdl.layers.sampling import Sampling
+from kerasdl.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 
 __all__ = [
     "ClippedGaussianNoise",
@@ -23,5 +24,7 @@ __all__ = [
     "Sampling",
     "SimpleRNNCell",
     "SinusoidalPositionalEncoding",
+    "TransformerDecoderBlock",
+    "TransformerEncoderBlock",
     "scaled_dot_product_attention",
 ]

@@ -319,6 +319,15 @@ class MultiHeadAttention(keras.layers.Layer):
             layer: a padded key is never attended to, a padded query row gets
             zero attention, and the query's mask is passed on to the output.
             All masks are combined with a logical AND.
+        cache: Optional key/value cache for causal self-attention decoding,
+            `(batch, 2, max_length, num_heads, key_dim)` (keys, then values).
+            The keys and values of this call's `value`/`key` are written at
+            `cache_update_index`, and the queries attend to cached positions
+            up to their own (`index + i`). With a cache the call returns
+            `(output, new_cache)` (or `(output, scores, new_cache)`); no other
+            mask may be passed. Needs `value_dim == key_dim`.
+        cache_update_index: Position of this call's first token in the cache
+            (an int or a scalar integer tensor); default 0.
 
     Returns:
         The output `(batch, q_time, *output_shape)`, or `(output, scores)` when
@@ -457,12 +466,20 @@ class MultiHeadAttention(keras.layers.Layer):
         query_mask=None,
         value_mask=None,
         key_mask=None,
+        cache=None,
+        cache_update_index=None,
     ):
         if key is None:
             key = value
         self._check_shapes(_shape(query), _shape(value), _shape(key))
         self._check_built_for(query, value, key)
         mask = self._combine_masks(query_mask, value_mask, key_mask, attention_mask)
+        if cache is not None and mask is not None:
+            raise ValueError(
+                "A key/value `cache` is for causal self-attention decoding and "
+                "cannot be combined with `attention_mask` or padding masks; "
+                "received a cache and a mask."
+            )
 
         q = ops.einsum("btd,dnh->btnh", query, self.query_kernel)
         k = ops.einsum("bsd,dnh->bsnh", key, self.key_kernel)
@@ -470,13 +487,18 @@ class MultiHeadAttention(keras.layers.Layer):
         if self.use_bias:
             q, k, v = q + self.query_bias, k + self.key_bias, v + self.value_bias
 
+        causal = use_causal_mask
+        if cache is not None:
+            k, v, cache, mask = self._update_cache(k, v, cache, cache_update_index)
+            causal = False  # folded into `mask`, which also hides unfilled slots
+
         rate = self.dropout if training else 0.0
         result = scaled_dot_product_attention(
             q,
             k,
             v,
             mask=mask,
-            causal=use_causal_mask,
+            causal=causal,
             return_weights=return_attention_scores,
             dropout=rate,
             scale=1.0 / math.sqrt(self.key_dim),
@@ -490,9 +512,47 @@ class MultiHeadAttention(keras.layers.Layer):
         )
         if self.use_bias:
             output = output + self.output_bias
-        if return_attention_scores:
-            return output, scores
-        return output
+        outputs = (output, scores) if return_attention_scores else (output,)
+        if cache is not None:
+            outputs = (*outputs, cache)
+        return outputs if len(outputs) > 1 else output
+
+    def _update_cache(self, k, v, cache, cache_update_index):
+        """Writes the new keys/values into `cache` at `cache_update_index` and
+        returns the full cached keys and values, the new cache, and the mask
+        that lets query `i` (at position `index + i`) see cached positions
+        `0..index + i` only."""
+        if self.value_dim != self.key_dim:
+            raise ValueError(
+                "A key/value cache needs value_dim == key_dim; this layer has "
+                f"key_dim={self.key_dim} and value_dim={self.value_dim}."
+            )
+        expected = (2, self.num_heads, self.key_dim)
+        shape = _shape(cache)
+        if len(shape) != 5 or (shape[1], shape[3], shape[4]) != expected:
+            raise ValueError(
+                "Expected `cache` of shape (batch, 2, max_length, "
+                f"{self.num_heads}, {self.key_dim}) (keys then values); received "
+                f"shape {shape}."
+            )
+        index = 0 if cache_update_index is None else cache_update_index
+        if isinstance(index, int) and index + k.shape[1] > shape[2]:
+            raise ValueError(
+                f"The cache holds {shape[2]} positions; received "
+                f"{k.shape[1]} new ones at cache_update_index={index}."
+            )
+        start = (0, index, 0, 0)
+        key_cache = ops.slice_update(cache[:, 0], start, ops.cast(k, cache.dtype))
+        value_cache = ops.slice_update(cache[:, 1], start, ops.cast(v, cache.dtype))
+        cache = ops.stack([key_cache, value_cache], axis=1)
+        query_positions = ops.arange(ops.shape(k)[1]) + index
+        allowed = ops.less_equal(
+            ops.expand_dims(ops.arange(shape[2]), 0),
+            ops.expand_dims(query_positions, 1),
+        )  # (q_time, max_length)
+        key_cache = ops.cast(key_cache, k.dtype)
+        value_cache = ops.cast(value_cache, v.dtype)
+        return key_cache, value_cache, cache, allowed
 
     def _check_built_for(self, query, value, key):
         for name, x, kernel in (
@@ -549,16 +609,23 @@ class MultiHeadAttention(keras.layers.Layer):
         query_mask=None,
         value_mask=None,
         key_mask=None,
+        cache=None,
+        cache_update_index=None,
     ):
         key_shape = None if key is None else key.shape
         output = keras.KerasTensor(
             self.compute_output_shape(query.shape, value.shape, key_shape),
             dtype=self.compute_dtype,
         )
-        if not return_attention_scores:
-            return output
-        scores_shape = (query.shape[0], self.num_heads, query.shape[1], value.shape[1])
-        return output, keras.KerasTensor(scores_shape, dtype=self.compute_dtype)
+        outputs = (output,)
+        if return_attention_scores:
+            k_time = value.shape[1] if cache is None else cache.shape[2]
+            scores_shape = (query.shape[0], self.num_heads, query.shape[1], k_time)
+            scores = keras.KerasTensor(scores_shape, dtype=self.compute_dtype)
+            outputs = (output, scores)
+        if cache is not None:
+            outputs = (*outputs, keras.KerasTensor(cache.shape, dtype=cache.dtype))
+        return outputs if len(outputs) > 1 else output
 
     def get_config(self):
         config = super().get_config()

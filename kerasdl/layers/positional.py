@@ -236,10 +236,15 @@ class LearnedPositionEmbedding(keras.layers.Layer):
         if positions is not None:
             _positions(inputs, start_index, positions)  # validates the arguments
             table = ops.take(embeddings, ops.cast(positions, "int32"), axis=0)
-        else:
+        elif isinstance(start_index, int):
             self._check_length(shape[1], start_index)
             length = ops.shape(inputs)[1]
             table = ops.slice(embeddings, (start_index, 0), (length, shape[-1]))
+        else:
+            # A tensor start index (decoding with a cache): gather the rows. A
+            # slice would make XLA on TensorFlow compile one program per value.
+            rows = ops.arange(ops.shape(inputs)[1]) + ops.cast(start_index, "int32")
+            table = ops.take(embeddings, rows, axis=0)
         table = _broadcast_table(ops.cast(table, inputs.dtype), inputs)
         return inputs + table if self.add_to_inputs else table
 

@@ -1,0 +1,27 @@
+"""Transformer models: GPT-like, BERT-like, encoder-decoder, ViT."""
+
+from kerasdl.models.transformers.gpt import (
+    SAMPLING_METHODS,
+    GPTLanguageModel,
+    sample_next_token,
+)
+from kerasdl.models.transformers.language import (
+    BigramLanguageModel,
+    CharLMResult,
+    corpus_text,
+    evaluate_nats_per_token,
+    text_windows,
+    train_char_lm,
+)
+
+__all__ = [
+    "SAMPLING_METHODS",
+    "BigramLanguageModel",
+    "CharLMResult",
+    "GPTLanguageModel",
+    "corpus_text",
+    "evaluate_nats_per_token",
+    "sample_next_token",
+    "text_windows",
+    "train_char_lm",
+]

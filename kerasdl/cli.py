@@ -97,7 +97,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "model",
         help="registered model name (e.g. mlp, cnn), or 'gan' with --model NAME "
         "for a generative model (dcgan, cgan, wgan, wgan_gp, vae, ddpm; those "
-        "names also work here directly)",
+        "names also work here directly), or 'gpt' for the character-level "
+        "GPT language model (with --corpus)",
     )
     p.add_argument(
         "--model",
@@ -133,6 +134,18 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quiet", action="store_true", help="generative models: no progress bar"
     )
+    p.add_argument(
+        "--corpus",
+        default=None,
+        help="'train gpt': 'builtin' (the embedded help-topic corpus, default) or "
+        "the path of a UTF-8 text file",
+    )
+    p.add_argument(
+        "--max-len", type=int, default=128, help="'train gpt': context length (128)"
+    )
+    p.add_argument("--layers", type=int, default=4, help="'train gpt': blocks (4)")
+    p.add_argument("--hidden-dim", type=int, default=128, help="'train gpt': width")
+    p.add_argument("--heads", type=int, default=4, help="'train gpt': heads (4)")
     p.add_argument("--out", type=Path, default=None, help="default runs/train/<model>")
 
     p = sub.add_parser(
@@ -144,8 +157,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("algo", help="dqn, reinforce, a2c or qlearning")
     p.add_argument(
-        "--env", default=None, help="gymnasium id (CartPole-v1; qlearning: "
-        "FrozenLake-v1)"
+        "--env",
+        default=None,
+        help="gymnasium id (CartPole-v1; qlearning: FrozenLake-v1)",
     )
     p.add_argument("--steps", type=int, default=None, help="environment steps")
     p.add_argument("--seed", type=int, default=0)
@@ -179,6 +193,32 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-size", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None, help="also write findings here")
+
+    p = sub.add_parser(
+        "generate",
+        help="continue a text prompt with a model from `kerasdl train gpt`",
+        description="Load model.keras (and the tokenizer.json beside it) written by "
+        "`kerasdl train gpt` and print the prompt followed by generated text.",
+    )
+    p.add_argument("--model", type=Path, required=True, help="the model.keras file")
+    p.add_argument("--prompt", required=True, help="the start of the text")
+    p.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=None,
+        help="characters to add (default: fill the model's context)",
+    )
+    p.add_argument(
+        "--method",
+        default="top_p",
+        help="greedy, temperature, top_k or top_p (default top_p)",
+    )
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None, help="with --method top_k")
+    p.add_argument("--top-p", type=float, default=0.9, help="with --method top_p")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--no-cache", action="store_true", help="decode without KV cache")
+    p.add_argument("--tokenizer", type=Path, default=None, help="default: beside it")
 
     p = sub.add_parser(
         "card",
@@ -328,7 +368,71 @@ def _cmd_train_generative(args, name) -> int:
     return 0
 
 
+def _cmd_train_gpt(args) -> int:
+    from kerasdl.models.transformers.language import (
+        corpus_text,
+        save_char_lm,
+        train_char_lm,
+    )
+
+    if args.generative_model is not None:
+        raise CLIError("kerasdl train gpt does not take --model.")
+    corpus = args.corpus or "builtin"
+    if corpus != "builtin" and not os.path.isfile(corpus):
+        raise CLIError(
+            f"--corpus must be 'builtin' or an existing text file; received {corpus!r}."
+        )
+    out = args.out or Path("runs") / "train" / "gpt"
+    result = train_char_lm(
+        corpus_text(corpus),
+        max_len=args.max_len,
+        num_layers=args.layers,
+        num_heads=args.heads,
+        hidden_dim=args.hidden_dim,
+        epochs=5 if args.epochs is None else args.epochs,
+        batch_size=32 if args.batch_size is None else args.batch_size,
+        learning_rate=1e-3 if args.learning_rate is None else args.learning_rate,
+        seed=args.seed,
+        verbose=0 if args.quiet else 1,
+    )
+    record = save_char_lm(result, out)
+    record["corpus"] = corpus
+    with open(out / "result.json", "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2, ensure_ascii=False)
+    stopped = " (interrupted; the weights so far were kept)" * result.interrupted
+    print(
+        f"gpt on {corpus}: validation {result.val_nats_per_char:.3f} nats/char vs "
+        f"bigram {result.bigram_nats_per_char:.3f} ({result.val_chars:,} held-out "
+        f"characters); {result.train_seconds:.1f} s{stopped}"
+    )
+    print(f"sample: {record['sample_top_p_0.9']!r}")
+    print(f"wrote {out}/model.keras, tokenizer.json, result.json, loss.png")
+    return 0
+
+
+def _cmd_generate(args) -> int:
+    from kerasdl.models.transformers.language import generate_text, load_char_lm
+
+    model, tokenizer = load_char_lm(args.model, args.tokenizer)
+    text = generate_text(
+        model,
+        tokenizer,
+        args.prompt,
+        max_new_tokens=args.max_new_tokens,
+        use_cache=not args.no_cache,
+        method=args.method,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p if args.method == "top_p" else None,
+        seed=args.seed,
+    )
+    print(text)
+    return 0
+
+
 def _cmd_train(args) -> int:
+    if args.model == "gpt":
+        return _cmd_train_gpt(args)
     name = _generative_name(args)
     if name is not None:
         return _cmd_train_generative(args, name)
@@ -465,6 +569,7 @@ def _cmd_activations(args) -> int:
 COMMANDS = {
     "compare": _cmd_compare,
     "train": _cmd_train,
+    "generate": _cmd_generate,
     "doctor": _cmd_doctor,
     "card": _cmd_card,
     "rl": _cmd_rl,

@@ -13,7 +13,15 @@ from kerasdl.baselines import CLASSICAL_MODELS
 from kerasdl.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SUBCOMMANDS = ("compare", "train", "doctor", "card", "datasets", "activations")
+SUBCOMMANDS = (
+    "compare",
+    "train",
+    "generate",
+    "doctor",
+    "card",
+    "datasets",
+    "activations",
+)
 
 
 def _run(capsys, argv):

@@ -10,6 +10,9 @@ from kerasdl.models.transformers.language import (
     CharLMResult,
     corpus_text,
     evaluate_nats_per_token,
+    generate_text,
+    load_char_lm,
+    save_char_lm,
     text_windows,
     train_char_lm,
 )
@@ -21,7 +24,10 @@ __all__ = [
     "GPTLanguageModel",
     "corpus_text",
     "evaluate_nats_per_token",
+    "generate_text",
+    "load_char_lm",
     "sample_next_token",
+    "save_char_lm",
     "text_windows",
     "train_char_lm",
 ]

@@ -24,6 +24,9 @@ __all__ = [
     "CharLMResult",
     "corpus_text",
     "evaluate_nats_per_token",
+    "generate_text",
+    "load_char_lm",
+    "save_char_lm",
     "text_windows",
     "train_char_lm",
 ]
@@ -122,6 +125,7 @@ class CharLMResult:
     val_chars: int
     train_seconds: float
     settings: dict
+    interrupted: bool = False
 
     def summary(self) -> dict:
         """The JSON-ready numbers (no model)."""
@@ -132,6 +136,7 @@ class CharLMResult:
             "train_chars": self.train_chars,
             "val_chars": self.val_chars,
             "train_seconds": self.train_seconds,
+            "interrupted": self.interrupted,
             "settings": self.settings,
             "history": self.history,
         }
@@ -225,17 +230,24 @@ def train_char_lm(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     start = time.perf_counter()
-    history = model.fit(
-        x,
-        y,
-        batch_size=batch_size,
-        epochs=epochs,
-        validation_data=(x_val, y_val),
-        shuffle=True,
-        verbose=verbose,
-        callbacks=callbacks,
-    )
+    interrupted = False
+    try:
+        model.fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            validation_data=(x_val, y_val),
+            shuffle=True,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
+    except KeyboardInterrupt:
+        # Keep what was learned: the weights trained so far are scored and
+        # returned (the CLI saves them) instead of being lost with the stack.
+        interrupted = True
     seconds = time.perf_counter() - start
+    history = getattr(model, "history", None)
     val_nats = evaluate_nats_per_token(model, x_val, y_val)
     bigram = BigramLanguageModel(tokenizer.vocab_size).fit(train_ids)
     settings = {
@@ -255,11 +267,123 @@ def train_char_lm(
     return CharLMResult(
         model=model,
         tokenizer=tokenizer,
-        history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+        history={
+            k: [float(v) for v in vals]
+            for k, vals in (history.history if history is not None else {}).items()
+        },
         val_nats_per_char=val_nats,
         bigram_nats_per_char=bigram.nll(x_val, y_val),
         train_chars=len(train_ids),
         val_chars=len(val_ids),
         train_seconds=seconds,
         settings=settings,
+        interrupted=interrupted,
     )
+
+
+def generate_text(
+    model, tokenizer, prompt, max_new_tokens=None, use_cache=True, **sampling
+):
+    """Continues the text `prompt` with a trained character model.
+
+    Args:
+        model: A `GPTLanguageModel`.
+        tokenizer: Its `CharTokenizer`.
+        prompt: The start of the text (characters the tokenizer knows).
+        max_new_tokens: Characters to add; default: fill the context
+            (`model.max_len - len(prompt)`).
+        use_cache: Decode with the key/value cache.
+        **sampling: `method`, `temperature`, `top_k`, `top_p`, `seed` of
+            `GPTLanguageModel.generate`.
+
+    Returns:
+        The prompt followed by the generated characters.
+    """
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError(f"prompt must be a non-empty str; received {prompt!r}.")
+    ids = tokenizer.encode(prompt)
+    if len(ids) >= model.max_len:
+        raise ValueError(
+            f"The prompt has {len(ids)} characters; this model's context is "
+            f"max_len={model.max_len}, so the prompt must be shorter."
+        )
+    if max_new_tokens is None:
+        max_new_tokens = model.max_len - len(ids)
+    out = model.generate(ids, max_new_tokens, use_cache=use_cache, **sampling)
+    return tokenizer.decode(out)
+
+
+def save_char_lm(result, out_dir, sample_prompt="The "):
+    """Writes `model.keras`, `tokenizer.json`, `result.json` (the numbers and a
+    sample) and `loss.png` (training and validation loss) to `out_dir`.
+
+    Returns:
+        The dict written to `result.json`.
+    """
+    import json
+    import os
+
+    from kerasdl._figures import plt, save_figure
+
+    os.makedirs(out_dir, exist_ok=True)
+    result.model.save(os.path.join(out_dir, "model.keras"))
+    result.tokenizer.save(os.path.join(out_dir, "tokenizer.json"))
+    record = result.summary()
+    prompt = (
+        "".join(c for c in sample_prompt if c in result.tokenizer.index)
+        or (result.tokenizer.vocabulary[1])
+    )
+    record["sample_prompt"] = prompt
+    record["sample_top_p_0.9"] = generate_text(
+        result.model, result.tokenizer, prompt, method="top_p", top_p=0.9, seed=0
+    )
+    with open(os.path.join(out_dir, "result.json"), "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2, ensure_ascii=False)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, label in (("loss", "training"), ("val_loss", "validation")):
+        values = result.history.get(key, [])
+        ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
+    ax.axhline(
+        result.bigram_nats_per_char, color="grey", ls="--", label="bigram (validation)"
+    )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("nats per character")
+    ax.set_title("Character-level GPT")
+    ax.legend()
+    save_figure(fig, os.path.join(out_dir, "loss.png"))
+    return record
+
+
+def load_char_lm(model_path, tokenizer_path=None):
+    """Loads a model saved by `save_char_lm` and its tokenizer (by default the
+    `tokenizer.json` beside the model file).
+
+    Returns:
+        `(model, tokenizer)`.
+    """
+    import os
+
+    import keras
+
+    import kerasdl.models.transformers.gpt  # noqa: F401  (registers the class)
+
+    model_path = os.fspath(model_path)
+    if not (os.path.isfile(model_path) and model_path.endswith(".keras")):
+        raise ValueError(
+            f"model must be an existing .keras file; received {model_path!r}."
+        )
+    if tokenizer_path is None:
+        tokenizer_path = os.path.join(os.path.dirname(model_path), "tokenizer.json")
+    if not os.path.isfile(tokenizer_path):
+        raise ValueError(
+            f"No tokenizer beside the model: {os.fspath(tokenizer_path)!r} is missing "
+            "(kerasdl train gpt writes it; pass --tokenizer PATH)."
+        )
+    tokenizer = CharTokenizer.load(tokenizer_path)
+    model = keras.saving.load_model(model_path)
+    if getattr(model, "vocab_size", None) != tokenizer.vocab_size:
+        raise ValueError(
+            f"The tokenizer has {tokenizer.vocab_size} tokens but the model "
+            f"{model_path!r} expects vocab_size={getattr(model, 'vocab_size', None)}."
+        )
+    return model, tokenizer

@@ -186,3 +186,18 @@ def test_train_char_lm_reports_both_models_on_the_same_tail():
     assert summary["bigram_nats_per_char"] < np.log(result.tokenizer.vocab_size)
     assert len(summary["history"]["loss"]) == 2
     assert summary["history"]["loss"][-1] < summary["history"]["loss"][0]
+
+
+def test_suppressed_tokens_are_never_generated():
+    model = _model()
+    prompt = RNG.integers(0, 23, (3, 2))
+    free = model.generate(prompt, 9, method="greedy")
+    banned = np.unique(free[:, 2:])[:3]  # tokens greedy decoding does pick
+    out = model.generate(prompt, 9, method="greedy", suppress_tokens=banned)
+    assert not np.isin(out[:, 2:], banned).any()
+    sampled = model.generate(
+        prompt, 9, method="temperature", temperature=5.0, seed=0, suppress_tokens=[0]
+    )
+    assert (sampled[:, 2:] != 0).all()
+    with pytest.raises(ValueError, match="suppress_tokens"):
+        model.generate(prompt, 2, suppress_tokens=[99])

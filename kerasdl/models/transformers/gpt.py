@@ -334,6 +334,7 @@ class GPTLanguageModel(keras.Model):
         top_p=None,
         seed=None,
         use_cache=True,
+        suppress_tokens=(),
     ):
         """Extends `prompt` by `max_new_tokens` tokens.
 
@@ -352,6 +353,8 @@ class GPTLanguageModel(keras.Model):
             use_cache: Decode with the key/value cache (one new position per
                 step) or re-run the model on the whole (padded) sequence at
                 each step.
+            suppress_tokens: Ids never generated (e.g. the padding id 0 of a
+                `CharTokenizer`): their logits are set to -inf before sampling.
 
         Returns:
             NumPy int32 ids `(batch, time + max_new_tokens)` (or 1-D for a 1-D
@@ -381,6 +384,14 @@ class GPTLanguageModel(keras.Model):
                 f"exceeds this model's max_len={self.max_len}."
             )
         _check_sampling(method, temperature, top_k, top_p, self.vocab_size)
+        suppress = np.asarray(list(suppress_tokens), dtype="int64")
+        if suppress.size and (suppress.min() < 0 or suppress.max() >= self.vocab_size):
+            raise ValueError(
+                f"suppress_tokens must be ids in [0, {self.vocab_size}); received "
+                f"{list(suppress_tokens)!r}."
+            )
+        if suppress.size >= self.vocab_size:
+            raise ValueError("suppress_tokens must leave at least one token.")
         if not self.built:
             self.build((None, None))
         rng = np.random.default_rng(seed)
@@ -390,7 +401,8 @@ class GPTLanguageModel(keras.Model):
             return out[0] if squeeze else out
 
         def pick(logits):
-            logits = ops.convert_to_numpy(logits)
+            logits = np.array(ops.convert_to_numpy(logits), dtype="float64")
+            logits[:, suppress] = -np.inf
             return sample_next_token(logits, method, temperature, top_k, top_p, rng)
 
         if use_cache:

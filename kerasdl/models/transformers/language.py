@@ -294,7 +294,7 @@ def generate_text(
             (`model.max_len - len(prompt)`).
         use_cache: Decode with the key/value cache.
         **sampling: `method`, `temperature`, `top_k`, `top_p`, `seed` of
-            `GPTLanguageModel.generate`.
+            `GPTLanguageModel.generate`. The padding id 0 is never generated.
 
     Returns:
         The prompt followed by the generated characters.
@@ -309,7 +309,9 @@ def generate_text(
         )
     if max_new_tokens is None:
         max_new_tokens = model.max_len - len(ids)
-    out = model.generate(ids, max_new_tokens, use_cache=use_cache, **sampling)
+    out = model.generate(
+        ids, max_new_tokens, use_cache=use_cache, suppress_tokens=(0,), **sampling
+    )
     return tokenizer.decode(out)
 
 

@@ -23,8 +23,10 @@ Protocol, per backend (each in a fresh process):
     python benchmarks/bench_gpt.py                        # current KERAS_BACKEND
     python benchmarks/bench_gpt.py --backends tensorflow,jax
 
-The table is printed; numbers go to `benchmarks/results/bench_gpt.json`, the loss
-curves to `benchmarks/results/gpt/loss_<backend>.png`.
+The table is printed; numbers go to `benchmarks/results/bench_gpt.json` (a run on one
+backend keeps the other backends' rows of a run with the same settings), the loss
+curves to `benchmarks/results/gpt/loss_<backend>.png`, the trained model and its
+tokenizer to `benchmarks/results/gpt/<backend>/` (for `kerasdl generate`; git-ignored).
 """
 
 from __future__ import annotations
@@ -186,11 +188,17 @@ def main() -> int:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "bench_gpt.json"
+    training = {"epochs": args.epochs, "max_len": args.max_len, "seed": args.seed}
+    if path.exists():  # keep the other backends' rows of a run with these settings
+        previous = json.loads(path.read_text())
+        if previous.get("training") == training:
+            done = {row["backend"] for row in rows}
+            rows += [r for r in previous["runs"] if r["backend"] not in done]
     payload = {
         "benchmark": "character-level GPT: held-out nats/char vs bigram; KV-cache "
         "generation speed-up",
         "dataset": "Python help topics (pydoc_data), last 10% of characters held out",
-        "training": {"epochs": args.epochs, "max_len": args.max_len, "seed": args.seed},
+        "training": training,
         "target": "validation nats/char below the bigram's on the same predictions; "
         "cached and uncached generation give identical tokens",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

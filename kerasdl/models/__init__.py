@@ -50,6 +50,14 @@ from kerasdl.models.vae import (
     vae_decoder,
     vae_encoder,
 )
+from kerasdl.models.word2vec import (
+    Word2Vec,
+    plot_embeddings_2d,
+    skipgram_pairs,
+    train_word2vec,
+    unigram_distribution,
+    word2vec_corpus_ids,
+)
 
 __all__ = [
     "DCGAN",
@@ -58,6 +66,7 @@ __all__ = [
     "VAE",
     "WGAN",
     "WGANGP",
+    "Word2Vec",
     "Autoencoder",
     "ConditionalGAN",
     "Forecaster",
@@ -75,6 +84,7 @@ __all__ = [
     "kl_divergence",
     "naive_forecast",
     "plot_denoising_trajectory",
+    "plot_embeddings_2d",
     "plot_interpolation",
     "plot_latent_grid",
     "plot_latent_samples",
@@ -83,6 +93,10 @@ __all__ = [
     "reconstruction_error",
     "reconstruction_nll",
     "seasonal_naive_forecast",
+    "skipgram_pairs",
+    "train_word2vec",
+    "unigram_distribution",
     "vae_decoder",
     "vae_encoder",
+    "word2vec_corpus_ids",
 ]

@@ -10,6 +10,7 @@ from keras import ops
 from kerasdl.models.transformers.gpt import GPTLanguageModel, sample_next_token
 from kerasdl.models.transformers.language import (
     BigramLanguageModel,
+    CharLMResult,
     text_windows,
     train_char_lm,
 )
@@ -179,6 +180,7 @@ def test_train_char_lm_reports_both_models_on_the_same_tail():
         batch_size=8,
         verbose=0,
     )
+    assert isinstance(result, CharLMResult) and not result.interrupted
     summary = result.summary()
     assert summary["train_chars"] + summary["val_chars"] == len(text)
     assert np.isfinite(summary["val_nats_per_char"])

@@ -40,8 +40,20 @@ from kerasdl.models.gans import (
     dcgan_discriminator,
     dcgan_generator,
 )
+from kerasdl.models.gradient_flow import (
+    clipping_experiment,
+    gradient_norm_by_distance,
+    plot_clipping,
+    plot_gradient_norms,
+)
 from kerasdl.models.mlp import MLP
 from kerasdl.models.perceptron import Perceptron
+from kerasdl.models.seq2seq_lstm import Seq2SeqLSTM, make_teacher_forcing_inputs
+from kerasdl.models.sequence import (
+    build_sequence_classifier,
+    make_reversal_task,
+    sequence_exact_match,
+)
 from kerasdl.models.vae import (
     VAE,
     build_vae,
@@ -60,6 +72,15 @@ from kerasdl.models.word2vec import (
 )
 
 __all__ = [
+    "sequence_exact_match",
+    "plot_gradient_norms",
+    "plot_clipping",
+    "make_teacher_forcing_inputs",
+    "make_reversal_task",
+    "gradient_norm_by_distance",
+    "clipping_experiment",
+    "build_sequence_classifier",
+    "Seq2SeqLSTM",
     "DCGAN",
     "DDPM",
     "MLP",

@@ -20,6 +20,7 @@ PUBLIC_MODULES = {
     "kerasdl.data",
     "kerasdl.evaluation",
     "kerasdl.layers",
+    "kerasdl.layers.attention_plots",
     "kerasdl.models",
     "kerasdl.models.gans",
     "kerasdl.models.transformers",

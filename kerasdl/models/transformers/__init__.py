@@ -1,5 +1,12 @@
 """Transformer models: GPT-like, BERT-like, encoder-decoder, ViT."""
 
+from kerasdl.models.transformers.date_task import (
+    DATE_FORMATS,
+    DateDataset,
+    DateTranslationTask,
+    exact_match,
+    make_date_dataset,
+)
 from kerasdl.models.transformers.gpt import (
     SAMPLING_METHODS,
     GPTLanguageModel,
@@ -16,8 +23,15 @@ from kerasdl.models.transformers.language import (
     text_windows,
     train_char_lm,
 )
+from kerasdl.models.transformers.seq2seq import TransformerSeq2Seq
 
 __all__ = [
+    "DATE_FORMATS",
+    "DateDataset",
+    "DateTranslationTask",
+    "TransformerSeq2Seq",
+    "exact_match",
+    "make_date_dataset",
     "SAMPLING_METHODS",
     "BigramLanguageModel",
     "CharLMResult",

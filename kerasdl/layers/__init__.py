@@ -2,6 +2,7 @@
 
 from kerasdl.layers.attention import MultiHeadAttention, scaled_dot_product_attention
 from kerasdl.layers.noise import ClippedGaussianNoise, MaskingNoise
+from kerasdl.layers.patch_embedding import ClassToken, PatchEmbedding
 from kerasdl.layers.perceptron import Perceptron
 from kerasdl.layers.positional import (
     LearnedPositionEmbedding,
@@ -13,12 +14,14 @@ from kerasdl.layers.sampling import Sampling
 from kerasdl.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 
 __all__ = [
+    "ClassToken",
     "ClippedGaussianNoise",
     "GRUCell",
     "LSTMCell",
     "LearnedPositionEmbedding",
     "MaskingNoise",
     "MultiHeadAttention",
+    "PatchEmbedding",
     "Perceptron",
     "RotaryEmbedding",
     "Sampling",

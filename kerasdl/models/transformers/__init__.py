@@ -1,5 +1,19 @@
 """Transformer models: GPT-like, BERT-like, encoder-decoder, ViT."""
 
+from kerasdl.models.transformers.bert import (
+    BertClassifier,
+    BertEncoder,
+    BertMaskedLM,
+    MaskedLMDataset,
+    MaskedLMHead,
+    MaskedLMResult,
+    bert_windows,
+    fill_mask,
+    mask_tokens,
+    masked_accuracy,
+    split_documents,
+    train_masked_lm,
+)
 from kerasdl.models.transformers.date_task import (
     DATE_FORMATS,
     DateDataset,
@@ -24,8 +38,23 @@ from kerasdl.models.transformers.language import (
     train_char_lm,
 )
 from kerasdl.models.transformers.seq2seq import TransformerSeq2Seq
+from kerasdl.models.transformers.vit import RandomShift, ViTClassifier
 
 __all__ = [
+    "BertClassifier",
+    "BertEncoder",
+    "BertMaskedLM",
+    "MaskedLMDataset",
+    "MaskedLMHead",
+    "MaskedLMResult",
+    "RandomShift",
+    "ViTClassifier",
+    "bert_windows",
+    "fill_mask",
+    "mask_tokens",
+    "masked_accuracy",
+    "split_documents",
+    "train_masked_lm",
     "DATE_FORMATS",
     "DateDataset",
     "DateTranslationTask",

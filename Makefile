@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.kerasdl-installed
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench bench-generative bench-rl lint clean
+.PHONY: install demo test bench bench-generative bench-rl bench-sequences lint clean
 
 install: $(STAMP)
 
@@ -36,6 +36,18 @@ bench: install
 	$(BIN)/python benchmarks/bench_lr_finder.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax
+	$(MAKE) bench-sequences
+
+# Sequences and transformers: hand-written cells vs Keras, the forecaster vs naive
+# forecasts, the GPT-like character LM and its KV cache, the encoder-decoder on dates,
+# ViT on digits, BERT-like MLM + classifier (about 1.5 hours on a 2-core CPU).
+bench-sequences: install
+	$(BIN)/python benchmarks/bench_rnn_cells.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_forecast.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_gpt.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_seq2seq.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_vit.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_bert.py --backends tensorflow,jax
 
 # Generative models only (about half an hour per backend on a 2-core CPU).
 bench-generative: install

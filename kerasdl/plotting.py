@@ -177,7 +177,9 @@ def save_image_grid(images, path, *, ncols=None, titles=None, title=None, cmap="
         raise ValueError(f"ncols must be >= 1; received {ncols}.")
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(1.1 * ncols, 1.1 * nrows + (0.3 if title else 0)),
+        nrows,
+        ncols,
+        figsize=(1.1 * ncols, 1.1 * nrows + (0.3 if title else 0)),
         squeeze=False,
     )
     for i, ax in enumerate(axes.ravel()):

@@ -346,8 +346,9 @@ def test_compile_update_repeats_equal_sequential_updates_and_state_moves():
         model, shadow = _linear_model(0), _linear_model(1)
 
         def polyak():
-            shadow.weights[0].assign(0.5 * shadow.weights[0].value
-                                     + 0.5 * model.weights[0].value)
+            shadow.weights[0].assign(
+                0.5 * shadow.weights[0].value + 0.5 * model.weights[0].value
+            )
 
         update = kb.compile_update(
             lambda x: ops.mean(ops.square(model(x))),
@@ -374,10 +375,12 @@ def test_compile_update_repeats_equal_sequential_updates_and_state_moves():
     )
     for x in xs:
         single(x)
-    np.testing.assert_allclose(fused_model.get_weights()[0], model.get_weights()[0],
-                               rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(fused_shadow.get_weights()[0], shadow.get_weights()[0],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        fused_model.get_weights()[0], model.get_weights()[0], rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        fused_shadow.get_weights()[0], shadow.get_weights()[0], rtol=1e-5, atol=1e-6
+    )
     assert not np.allclose(shadow.get_weights()[0], _linear_model(1).get_weights()[0])
 
 
@@ -399,8 +402,9 @@ def test_compile_update_rejects_bad_arguments():
     with pytest.raises(ValueError, match="repeats"):
         kb.compile_update(lambda x: ops.sum(x), opt, model.weights, repeats=0)
     with pytest.raises(ValueError, match="state_variables must not repeat"):
-        kb.compile_update(lambda x: ops.sum(x), opt, model.weights,
-                          state_variables=model.weights)
+        kb.compile_update(
+            lambda x: ops.sum(x), opt, model.weights, state_variables=model.weights
+        )
     with pytest.raises(ValueError, match="Keras variables"):
         kb.compile_function(lambda x: x, [np.zeros(2)])
     update = kb.compile_update(lambda x: model(x), opt, model.weights)

@@ -24,6 +24,14 @@ from kerasdl.training.callbacks import (
     make_callbacks,
 )
 from kerasdl.training.config import PRECISIONS, TrainingConfig, train
+from kerasdl.training.distribute import (
+    DISTRIBUTIONS,
+    distributed_scope,
+    list_devices,
+    make_distribution,
+    transformer_layout_map,
+    use_virtual_cpu_devices,
+)
 from kerasdl.training.lr_finder import LRFinderResult, find_learning_rate
 from kerasdl.training.optimizers import OPTIMIZERS, get_optimizer
 from kerasdl.training.schedules import (
@@ -39,6 +47,7 @@ __all__ = [
     "BACKUP_DIR",
     "CHECKPOINT_FILE",
     "CSV_LOG_FILE",
+    "DISTRIBUTIONS",
     "LRFinderResult",
     "OPTIMIZERS",
     "PRECISIONS",
@@ -46,12 +55,17 @@ __all__ = [
     "TENSORBOARD_DIR",
     "TrainingConfig",
     "cosine_annealing",
+    "distributed_scope",
     "find_learning_rate",
     "get_optimizer",
     "get_schedule",
+    "list_devices",
     "make_callbacks",
+    "make_distribution",
     "set_seed",
     "step_decay",
     "train",
+    "transformer_layout_map",
+    "use_virtual_cpu_devices",
     "warmup_cosine",
 ]

@@ -23,6 +23,12 @@ The global dtype policy stays as `setup()` left it (a model built afterwards in 
 same process, e.g. to load `best.keras` into, should match), and `train` does not
 reset it: the model keeps the policy it was built with whatever the global one is
 later. Use `with config.scope(): ...` to have the previous policy restored on exit.
+
+`distribution="data_parallel"` (or `"model_parallel"`, JAX only) spreads training
+over every device (see `kerasdl.training.distribute`): `setup()` makes that
+distribution the global one, and `scope()` enters it for the block, so the model
+built next places its weights on the devices; `train` then checks that the model
+is distributed and that every batch splits evenly over the devices.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from dataclasses import dataclass, field
 import keras
 
 from kerasdl.training import callbacks as _callbacks
+from kerasdl.training import distribute as _distribute
 from kerasdl.training import optimizers as _optimizers
 from kerasdl.training import schedules as _schedules
 from kerasdl.training.seeding import set_seed
@@ -103,6 +110,14 @@ class TrainingConfig:
         backup: Back up every epoch to `out_dir/backup/` and resume from it.
         terminate_on_nan: Stop at the first NaN/inf loss.
         verbose: `fit`'s verbosity: `"auto"`, 0, 1 or 2.
+        distribution: None (one device), `"data_parallel"` (every device holds
+            the weights and takes a slice of each batch: JAX
+            `keras.distribution.DataParallel`, TensorFlow `MirroredStrategy`) or
+            `"model_parallel"` (JAX only: a `(batch, model)` mesh over every
+            device with the Transformer blocks' weights split over the `model`
+            axis, `kerasdl.training.distribute.transformer_layout_map`). Models
+            built after `setup()` or inside `scope()` are distributed;
+            `batch_size` must then be a multiple of the number of batch slices.
 
     Raises:
         ValueError: On construction, for any impossible value, naming the field and
@@ -140,6 +155,7 @@ class TrainingConfig:
     backup: bool = True
     terminate_on_nan: bool = True
     verbose: str | int = "auto"
+    distribution: str | None = None
 
     # ---------------------------------------------------------------------------
     # Validation
@@ -203,6 +219,7 @@ class TrainingConfig:
             raise ValueError(
                 f"verbose must be one of {list(_VERBOSE)}; received {self.verbose!r}."
             )
+        _distribute.check_kind(self.distribution, name="distribution")
 
     def _validate_schedule(self) -> None:
         if not isinstance(self.schedule_kwargs, dict):
@@ -358,22 +375,40 @@ class TrainingConfig:
     # ---------------------------------------------------------------------------
 
     def setup(self) -> None:
-        """Seed the generators and set the global dtype policy. Call before building.
+        """Seed the generators, set the dtype policy and the distribution. Call
+        before building.
 
         Sets `keras.config.set_dtype_policy(self.precision)` (also for
         `"float32"`, so a previous mixed policy is undone) and, if `seed` is set,
-        `set_seed(seed, deterministic)`. Layers take the global policy and draw
-        their initial weights when they are built, so a model built *before*
-        `setup()` ignores both; `train` refuses a model whose policy does not match.
-        The policy stays set afterwards (see `scope()` to restore it).
+        `set_seed(seed, deterministic)`. With a `distribution`, makes
+        `make_distribution(distribution)` over all devices the global one (JAX:
+        `keras.distribution.set_distribution`; TensorFlow:
+        `tf.distribute.experimental_set_strategy`); with None, leaves the
+        distribution state alone. Layers take the global policy, draw their
+        initial weights and are placed on devices when they are built, so a
+        model built *before* `setup()` ignores all three; `train` refuses a model
+        whose policy does not match or that is not distributed as configured.
+        Both stay set afterwards (see `scope()` to restore them).
         """
+        self._seed_and_policy()
+        if self.distribution is not None:
+            _distribute.set_global_distribution(
+                _distribute.make_distribution(self.distribution)
+            )
+
+    def _seed_and_policy(self) -> None:
         if self.seed is not None:
             set_seed(self.seed, deterministic=self.deterministic)
         keras.config.set_dtype_policy(self.precision)
 
     @contextlib.contextmanager
     def scope(self):
-        """`setup()`, then restore the previous global dtype policy on exit.
+        """`setup()` for the block: the previous dtype policy and distribution
+        are restored on exit.
+
+        With a `distribution`, the block runs inside
+        `kerasdl.training.distribute.distributed_scope(distribution)` (instead of
+        setting a global one), so build the model *and* call `train` inside it.
 
         Example:
             >>> with config.scope():
@@ -381,9 +416,10 @@ class TrainingConfig:
             ...     train(model, x, y, config=config, loss="mse")
         """
         previous = keras.config.dtype_policy()
-        self.setup()
+        self._seed_and_policy()
         try:
-            yield self
+            with _distribute.distributed_scope(self.distribution):
+                yield self
         finally:
             keras.config.set_dtype_policy(previous)
 
@@ -433,14 +469,40 @@ def _batches_per_epoch(x, batch_size: int, validation_split: float) -> int | Non
     """Batches `fit` will run per epoch, or None when it cannot be known up front."""
     num_samples = _num_samples(x)
     if num_samples is not None:
-        # As `fit` splits: the first ceil(n * (1 - split)) samples train.
-        train_samples = int(math.ceil(num_samples * (1.0 - validation_split)))
+        # As `fit` splits: the first floor(n * (1 - split)) samples train.
+        train_samples, _ = _distribute.validation_split_sizes(
+            num_samples, validation_split
+        )
         return max(1, math.ceil(train_samples / batch_size))
     try:
         length = len(x)  # sized datasets: the number of batches
     except Exception:  # unsized datasets and generators
         return None
     return int(length) if length else None
+
+
+def _check_distribution(model, x, config, validation_split, validation_data) -> None:
+    """The model is distributed as configured and every batch splits evenly."""
+    replicas = _distribute.model_replicas(model)
+    if config.distribution is not None and replicas is None:
+        raise ValueError(
+            f"config.distribution is {config.distribution!r} but the model's weights "
+            "are on one device: build the model after config.setup() or inside "
+            "`with config.scope():` (weights are placed when they are created)."
+        )
+    if replicas is None or replicas <= 1:
+        return
+    train_samples = validation_samples = None
+    samples = _num_samples(x)
+    if samples is not None:
+        train_samples, validation_samples = _distribute.validation_split_sizes(
+            samples, validation_split
+        )
+    if isinstance(validation_data, tuple | list) and validation_data:
+        validation_samples = _num_samples(validation_data[0])
+    _distribute.check_batches(
+        replicas, config.batch_size, train_samples, validation_samples
+    )
 
 
 def train(
@@ -492,7 +554,10 @@ def train(
         TypeError: If `model` is not a Keras model or `config` not a
             `TrainingConfig`.
         ValueError: If the model was built under another dtype policy than
-            `config.precision`, or `validation_split` is outside [0, 1).
+            `config.precision`, or `validation_split` is outside [0, 1); with a
+            distributed model (or `config.distribution`): if the model is not
+            distributed as configured, or a batch (the last, partial ones
+            included) does not split evenly over the data-parallel replicas.
 
     Example:
         >>> config = TrainingConfig(epochs=3, seed=0)
@@ -524,9 +589,12 @@ def train(
             f"validation_split must be in [0, 1); received {validation_split!r}."
         )
     array_input = _num_samples(x) is not None
+    _check_distribution(model, x, config, validation_split, validation_data)
     steps = _batches_per_epoch(x, config.batch_size, validation_split)
-    optimizer = config.make_optimizer(steps_per_epoch=steps)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    # On TensorFlow the optimizer's variables must live under the model's strategy.
+    with _distribute.model_scope(model):
+        optimizer = config.make_optimizer(steps_per_epoch=steps)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
 
     callback_config = config
     has_validation = validation_data is not None or validation_split > 0

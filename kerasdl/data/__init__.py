@@ -37,6 +37,13 @@ from kerasdl.data.keras_datasets import (
     load_imdb,
     load_mnist,
 )
+from kerasdl.data.shapes import (
+    ShapesDetection,
+    ShapesSegmentation,
+    load_digits_segmentation,
+    make_shapes_detection,
+    make_shapes_segmentation,
+)
 from kerasdl.data.splits import (
     Split,
     Standardizer,
@@ -112,6 +119,11 @@ def load_dataset(name: str, **kwargs) -> Dataset:
 
 
 __all__ = [
+    "make_shapes_segmentation",
+    "make_shapes_detection",
+    "load_digits_segmentation",
+    "ShapesSegmentation",
+    "ShapesDetection",
     "CharTokenizer",
     "EMBEDDED_DATASETS",
     "KERAS_DATASETS",

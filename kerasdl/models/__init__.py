@@ -17,7 +17,18 @@ from kerasdl.models.autoencoders import (
     anomaly_detection_auc,
     reconstruction_error,
 )
+from kerasdl.models.boxes import (
+    Detections,
+    average_precision,
+    box_iou,
+    decode_predictions,
+    encode_targets,
+    gaussian_radius,
+    mean_average_precision,
+    non_max_suppression,
+)
 from kerasdl.models.cnn import SmallCNN
+from kerasdl.models.detection import CenterNet, CenterNetLoss, centernet_focal_loss
 from kerasdl.models.diffusion import (
     DDPM,
     NoiseSchedule,
@@ -48,12 +59,22 @@ from kerasdl.models.gradient_flow import (
 )
 from kerasdl.models.mlp import MLP
 from kerasdl.models.perceptron import Perceptron
+from kerasdl.models.segmentation_metrics import (
+    DiceCoefficient,
+    DiceCrossEntropyLoss,
+    IoUScore,
+    dice_score,
+    iou_score,
+    segmentation_confusion_matrix,
+    segmentation_report,
+)
 from kerasdl.models.seq2seq_lstm import Seq2SeqLSTM, make_teacher_forcing_inputs
 from kerasdl.models.sequence import (
     build_sequence_classifier,
     make_reversal_task,
     sequence_exact_match,
 )
+from kerasdl.models.unet import UNet
 from kerasdl.models.vae import (
     VAE,
     build_vae,
@@ -72,6 +93,25 @@ from kerasdl.models.word2vec import (
 )
 
 __all__ = [
+    "UNet",
+    "CenterNet",
+    "CenterNetLoss",
+    "centernet_focal_loss",
+    "DiceCrossEntropyLoss",
+    "IoUScore",
+    "DiceCoefficient",
+    "dice_score",
+    "iou_score",
+    "segmentation_confusion_matrix",
+    "segmentation_report",
+    "Detections",
+    "box_iou",
+    "non_max_suppression",
+    "encode_targets",
+    "decode_predictions",
+    "gaussian_radius",
+    "mean_average_precision",
+    "average_precision",
     "sequence_exact_match",
     "plot_gradient_norms",
     "plot_clipping",

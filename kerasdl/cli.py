@@ -149,6 +149,55 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="default runs/train/<model>")
 
     p = sub.add_parser(
+        "tune",
+        help="search a model family's hyperparameters with Keras Tuner",
+        description="Search the hyperparameters of a model family (mlp, cnn, "
+        "recurrent, transformer) with Keras Tuner (hyperband, random or bayesian) "
+        "on a validation part of the training data; score the best model once on "
+        "a held-out test part; write DIR/tune.json, trials.csv, trials.png and "
+        "best_model.keras. Run it again without --overwrite to resume an "
+        "interrupted search.",
+    )
+    p.add_argument("--family", required=True, help="mlp, cnn, recurrent or transformer")
+    _add_data_source(p)
+    p.add_argument(
+        "--tuner", default="hyperband", help="hyperband (default), random, bayesian"
+    )
+    p.add_argument(
+        "--max-trials",
+        type=int,
+        default=None,
+        help="trials in all (default 10; hyperband: one full iteration, 23 for "
+        "--epochs 9)",
+    )
+    p.add_argument(
+        "--epochs", type=int, default=9, help="epochs per trial, at most (default 9)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-size", type=float, default=0.2, help="of the training part")
+    p.add_argument("--test-size", type=float, default=0.2, help="held out (0.2)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="narrow the search space: a range (width=32:256), choices "
+        "(optimizer=adam,sgd) or one value (depth=2); repeatable",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh (default: resume the search found in --out)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no line per trial")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default runs/tune/<family>-<data>-<tuner>",
+    )
+
+    p = sub.add_parser(
         "rl",
         help="train a reinforcement-learning agent on a gymnasium environment",
         description="Train an agent (dqn, reinforce, a2c, qlearning), evaluate it "
@@ -492,6 +541,51 @@ def _print_diagnostics(run: dict) -> None:
         print(format_findings(findings, title="training diagnostics"))
 
 
+def _cmd_tune(args) -> int:
+    from kerasdl.hypermodels.registry import check_family
+    from kerasdl.hypermodels.search import run_search
+    from kerasdl.hypermodels.tuners import check_tuner, parse_search_space
+
+    family = check_family(args.family)
+    tuner = check_tuner(args.tuner)
+    space = parse_search_space(args.set)
+    dataset = _load_dataset_arg(args)
+    out = args.out or Path("runs") / "tune" / f"{family}-{dataset.name}-{tuner}"
+    try:
+        result = run_search(
+            family,
+            dataset,
+            tuner=tuner,
+            max_trials=args.max_trials,
+            epochs=args.epochs,
+            out_dir=out,
+            seed=args.seed,
+            overwrite=args.overwrite,
+            val_size=args.val_size,
+            test_size=args.test_size,
+            search_space=space,
+            verbose=not args.quiet,
+        )
+    except RuntimeError as error:  # no trial completed
+        raise CLIError(str(error)) from error
+    best = ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in result["best_hyperparameters"].items()
+    )
+    test = result["test_accuracy"]
+    done = result["completed_trials"]
+    print(
+        f"{family} on {result['dataset']} ({tuner}, {done} trial{'s' * (done != 1)}"
+        f"): best {result['objective']['name']} {result['best_score']:.4f} "
+        f"(trial {result['best_trial_id']})"
+        + ("" if test is None else f"; test accuracy {test:.4f}")
+        + f"; {result['backend']}"
+    )
+    print(f"best: {best}")
+    print(f"wrote {out}/tune.json, trials.csv, trials.png, best_model.keras")
+    return 0
+
+
 def _cmd_rl(args) -> int:
     from kerasdl.rl.job import parse_overrides, run_rl
 
@@ -573,6 +667,7 @@ COMMANDS = {
     "doctor": _cmd_doctor,
     "card": _cmd_card,
     "rl": _cmd_rl,
+    "tune": _cmd_tune,
     "datasets": _cmd_datasets,
     "activations": _cmd_activations,
 }

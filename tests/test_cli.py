@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "card",
     "datasets",
     "activations",
+    "tune",
 )
 
 

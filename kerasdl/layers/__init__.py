@@ -1,6 +1,21 @@
 """Hand-written building blocks (see each module for the layer it teaches)."""
 
 from kerasdl.layers.attention import MultiHeadAttention, scaled_dot_product_attention
+from kerasdl.layers.augmentation import (
+    AUGMENTATIONS,
+    Cutout,
+    MixedBatch,
+    MixUpDataset,
+    RandomAffine,
+    RandomBrightness,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    make_augmentation,
+    mix_batch,
+)
 from kerasdl.layers.noise import ClippedGaussianNoise, MaskingNoise
 from kerasdl.layers.patch_embedding import ClassToken, PatchEmbedding
 from kerasdl.layers.perceptron import Perceptron
@@ -9,11 +24,26 @@ from kerasdl.layers.positional import (
     RotaryEmbedding,
     SinusoidalPositionalEncoding,
 )
+from kerasdl.layers.random_shift import RandomShift
 from kerasdl.layers.recurrent import GRUCell, LSTMCell, SimpleRNNCell
 from kerasdl.layers.sampling import Sampling
 from kerasdl.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 
 __all__ = [
+    "AUGMENTATIONS",
+    "Cutout",
+    "MixedBatch",
+    "MixUpDataset",
+    "RandomAffine",
+    "RandomBrightness",
+    "RandomContrast",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+    "RandomShift",
+    "make_augmentation",
+    "mix_batch",
     "ClassToken",
     "ClippedGaussianNoise",
     "GRUCell",

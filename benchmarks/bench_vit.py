@@ -13,12 +13,17 @@ Protocol, per seed:
    (JAX) and this one had the best *test* mean (0.973; patch 4 + class token
    0.966, patch 2 + class token 0.963 on seeds 1-2), although patch 4 + class
    token had the better validation mean (0.988 vs 0.975). Because seeds 0-2
-   took part in that choice, the reported numbers use fresh seeds 3-5 (default
-   `--seeds`), whose splits and initialisations played no part in it.
+   took part in that choice, seeds 3-5 were run next (fresh): mean 0.974 on JAX
+   but 0.963 on TF with step 4a. Step 4b was then adopted and is measured on
+   fresh seeds 6-8 (the defaults).
 4. Training: AdamW (weight decay 0.05), learning rate 1e-3 with a linear warm-up
-   of 5 epochs then cosine decay, batch 64, 100 epochs. The weights of the epoch
-   with the best validation accuracy are kept (ties: the later epoch is not
-   preferred); the test part is used once, at the end, for the reported number.
+   of 5 epochs then cosine decay, batch 64, 100 epochs.
+   a. `--train-on-val 0`: fit on the training part; keep the weights of the
+      epoch with the best validation accuracy.
+   b. `--train-on-val 1` (default): fit on training + validation parts (85%)
+      with the fixed schedule; score the last epoch. No choice is made on any
+      held-out data.
+   The test part is used once, at the end, for the reported number.
 5. Score: accuracy on the held-out test part.
 
 Target: mean test accuracy over the seeds >= 0.97, on each backend (the minimum
@@ -59,6 +64,7 @@ OPTIONS = (
     ("weight_decay", float, 0.05),
     ("warmup_epochs", int, 5),
     ("patience", int, 1000),
+    ("train_on_val", int, 1),
 )
 
 
@@ -87,7 +93,11 @@ def run_seed(args, data, seed) -> dict:
         augment_shift=args.augment_shift,
         seed=seed,
     )
-    steps = -(-len(parts.x_train) // args.batch_size)
+    x_fit, y_fit = parts.x_train, parts.y_train
+    if args.train_on_val:  # fixed schedule, last epoch: the validation part trains
+        x_fit = np.concatenate([parts.x_train, parts.x_val])
+        y_fit = np.concatenate([parts.y_train, parts.y_val])
+    steps = -(-len(x_fit) // args.batch_size)
     total = steps * args.epochs
     warmup = steps * args.warmup_epochs
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -109,12 +119,12 @@ def run_seed(args, data, seed) -> dict:
     )
     start = time.perf_counter()
     history = model.fit(
-        parts.x_train,
-        parts.y_train,
-        validation_data=(parts.x_val, parts.y_val),
+        x_fit,
+        y_fit,
+        validation_data=None if args.train_on_val else (parts.x_val, parts.y_val),
         epochs=args.epochs,
         batch_size=args.batch_size,
-        callbacks=[best],
+        callbacks=[] if args.train_on_val else [best],
         verbose=0,
     )
     train_seconds = time.perf_counter() - start
@@ -124,15 +134,20 @@ def run_seed(args, data, seed) -> dict:
     return {
         "seed": seed,
         "test_accuracy": round(test_acc, 4),
-        "val_accuracy": round(float(best.best), 4),
-        "best_epoch": best.best_epoch + 1,
+        "val_accuracy": None if args.train_on_val else round(float(best.best), 4),
+        "best_epoch": epochs_run if args.train_on_val else best.best_epoch + 1,
         "epochs_run": epochs_run,
         "final_train_accuracy": round(float(history.history["accuracy"][-1]), 4),
         "train_seconds": round(train_seconds, 1),
         "seconds_per_epoch": round(train_seconds / epochs_run, 3),
         "params": int(model.count_params()),
         "sizes": [len(parts.x_train), len(parts.x_val), len(parts.x_test)],
+        "trained_on": len(x_fit),
     }
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 def run_here(args) -> dict:
@@ -150,7 +165,7 @@ def run_here(args) -> dict:
         seeds.append(row)
         print(
             f"  {backend} seed {seed}: test accuracy {row['test_accuracy']:.4f} "
-            f"(val {row['val_accuracy']:.4f} at epoch {row['best_epoch']}), "
+            f"(val {_fmt(row['val_accuracy'])} at epoch {row['best_epoch']}), "
             f"{row['train_seconds']:.0f} s",
             flush=True,
         )
@@ -175,7 +190,7 @@ def print_table(rows: list[dict], target: float) -> None:
         for s in row["seeds"]:
             print(
                 f"{row['backend']:<11} {s['seed']:>4} {s['test_accuracy']:>8.4f} "
-                f"{s['val_accuracy']:>7.4f} {s['best_epoch']:>7} "
+                f"{_fmt(s['val_accuracy']):>7} {s['best_epoch']:>7} "
                 f"{s['train_seconds']:>7.1f} {s['seconds_per_epoch']:>7.3f}"
             )
         print(
@@ -194,7 +209,7 @@ def main() -> int:
         help="comma-separated backends, each run in a fresh process "
         "(default: the current KERAS_BACKEND, in this process)",
     )
-    parser.add_argument("--seeds", default="3,4,5")
+    parser.add_argument("--seeds", default="6,7,8")
     parser.add_argument("--target", type=float, default=0.97)
     for name, kind, default in OPTIONS:
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default)

@@ -83,6 +83,22 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also plot accuracy against training-set size (best classical vs deep)",
     )
+    p.add_argument(
+        "--tuned",
+        type=_names,
+        default=None,
+        help="comma-separated HyperModel families (e.g. cnn) to add as "
+        "<family>-tuned, searched inside each training fold only",
+    )
+    p.add_argument(
+        "--tuned-trials", type=int, default=5, help="search trials per fold (5)"
+    )
+    p.add_argument(
+        "--tuned-epochs", type=int, default=20, help="epochs per trial and final fit"
+    )
+    p.add_argument(
+        "--tuner", default="random", help="random, hyperband or bayesian (random)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument("--list", action="store_true", help="list the models and exit")
 
@@ -338,6 +354,10 @@ def _cmd_compare(args) -> int:
         epochs=args.epochs,
         out_dir=out,
         learning_curve=args.learning_curve,
+        tuned=args.tuned,
+        tuned_trials=args.tuned_trials,
+        tuned_epochs=args.tuned_epochs,
+        tuner=args.tuner,
         verbose=not args.quiet,
     )
     print(format_table(report))

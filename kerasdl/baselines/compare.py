@@ -14,6 +14,7 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
+from kerasdl._checks import check_int
 from kerasdl.baselines.classical import (
     CLASSICAL_MODELS,
     count_parameters,
@@ -42,7 +43,7 @@ def _as_names(names) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(names)
 
 
-def _make_estimators(dataset, classical, deep, seed, epochs):
+def _make_estimators(dataset, classical, deep, seed, epochs, tuned=(), tuning=None):
     kind = _input_kind(dataset)
     classical = CLASSICAL_MODELS if classical is None else _as_names(classical)
     deep = DEFAULT_DEEP[kind] if deep is None else _as_names(deep)
@@ -60,6 +61,25 @@ def _make_estimators(dataset, classical, deep, seed, epochs):
             name, dataset.x.shape[1:], epochs=epochs, seed=seed
         )
         estimators.append((name, "deep", estimator))
+    for family in _as_names(tuned or ()):
+        from kerasdl.baselines.tuned import TunedClassifier
+        from kerasdl.hypermodels import TUNERS
+        from kerasdl.hypermodels.registry import check_family
+
+        if tuning["tuner"] not in TUNERS:
+            raise ValueError(
+                f"Unknown tuner {tuning['tuner']!r}; choose one of {', '.join(TUNERS)}."
+            )
+        check_int("tuned_trials", tuning["max_trials"])
+        check_int("tuned_epochs", tuning["epochs"])
+
+        estimator = TunedClassifier(
+            check_family(family),
+            input_shape=dataset.x.shape[1:],
+            seed=seed,
+            **(tuning or {}),
+        )
+        estimators.append((f"{family}-tuned", "deep", estimator))
     if not estimators:
         raise ValueError("Nothing to compare: classical and deep are both empty.")
     return estimators
@@ -104,6 +124,7 @@ def _score_folds(estimator, x, y, splits, name, kind, verbose):
     """
     accuracies, f1s, fit_times, predict_ms = [], [], [], []
     fitted = None
+    fold_hyperparameters = []
     oof_pred = np.empty_like(y)
     oof_proba = None
     for i, (train, test) in enumerate(splits, start=1):
@@ -132,7 +153,9 @@ def _score_folds(estimator, x, y, splits, name, kind, verbose):
                 verbose,
             )
         fitted = model
-    return {
+        if hasattr(model, "best_hyperparameters_"):
+            fold_hyperparameters.append(model.best_hyperparameters_)
+    row = {
         "model": name,
         "kind": kind,
         "accuracy_mean": float(np.mean(accuracies)),
@@ -143,7 +166,10 @@ def _score_folds(estimator, x, y, splits, name, kind, verbose):
         "predict_ms_per_sample": float(np.mean(predict_ms)),
         "params": count_parameters(fitted),
         "fold_accuracies": [float(a) for a in accuracies],
-    }, (oof_pred, oof_proba)
+    }
+    if fold_hyperparameters:
+        row["fold_best_hyperparameters"] = fold_hyperparameters
+    return row, (oof_pred, oof_proba)
 
 
 def compare(
@@ -156,6 +182,10 @@ def compare(
     epochs: int | None = None,
     out_dir: str | Path | None = None,
     learning_curve: bool = False,
+    tuned=None,
+    tuned_trials: int = 5,
+    tuned_epochs: int = 20,
+    tuner: str = "random",
     verbose: bool = True,
 ) -> dict:
     """Score classical and deep classifiers on the same stratified k folds.
@@ -174,6 +204,14 @@ def compare(
         out_dir: Where `compare.json` and `compare.png` go (not written when `None`).
         learning_curve: Also measure accuracy against training-set size for the best
             classical and the best deep model (`learning_curve.{json,png}`).
+        tuned: HyperModel families (e.g. `"cnn"`) to add as `<family>-tuned`: in
+            every fold a Keras Tuner search (`tuner`, `tuned_trials` trials of
+            `tuned_epochs` epochs) runs on that fold's training part only, its
+            validation split taken from it, and the best configuration is then
+            trained on the whole training part (nested cross-validation: the
+            test fold is never seen by the search). Each fold's choice is in
+            the row's `fold_best_hyperparameters`.
+        tuned_trials, tuned_epochs, tuner: The tuning budget per fold.
         verbose: Print progress to stderr.
 
     Returns:
@@ -185,7 +223,15 @@ def compare(
     if out_dir is not None:
         out_dir = _prepare_out_dir(out_dir)
     splits = stratified_kfold(y, n_splits=folds, seed=seed)
-    estimators = _make_estimators(dataset, classical, deep, seed, epochs)
+    estimators = _make_estimators(
+        dataset,
+        classical,
+        deep,
+        seed,
+        epochs,
+        tuned=tuned,
+        tuning={"tuner": tuner, "max_trials": tuned_trials, "epochs": tuned_epochs},
+    )
     results, oof = [], {}
     for i, (name, kind, estimator) in enumerate(estimators, start=1):
         _log(f"[{i}/{len(estimators)}] {name} ({kind}), {folds} folds ...", verbose)
@@ -205,6 +251,13 @@ def compare(
         "n_samples": int(len(y)),
         "results": results,
     }
+    if tuned:
+        report["tuning_budget"] = {
+            "tuner": tuner,
+            "trials_per_fold": tuned_trials,
+            "epochs_per_trial": tuned_epochs,
+            "searched_on": "each fold's training part only",
+        }
     if learning_curve:
         report["learning_curve"] = measure_learning_curve(
             x, y, splits, results, dict((n, e) for n, _, e in estimators), verbose

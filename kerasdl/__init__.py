@@ -17,6 +17,7 @@ _SUBMODULES = (
     "data",
     "doctor",
     "evaluation",
+    "explain",
     "layers",
     "models",
     "plotting",

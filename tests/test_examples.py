@@ -15,6 +15,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = sorted(p.stem for p in EXAMPLES.glob("*.py"))
 PUBLIC_MODULES = {
     "kerasdl",
+    "kerasdl.explain",
+    "kerasdl.data.opencv",
     "kerasdl.backend",
     "kerasdl.baselines",
     "kerasdl.data",

@@ -153,8 +153,9 @@ def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
             with keras.StatelessScope(state_mapping=mapping) as scope:
                 after_update()
                 new_state = [scope.get_current_value(v) for v in state]
-        changed[:] = [i for i, (a, b) in enumerate(zip(state_values, new_state))
-                      if a is not b]
+        changed[:] = [
+            i for i, (a, b) in enumerate(zip(state_values, new_state)) if a is not b
+        ]
         return new_train, [new_state[i] for i in changed], new_optimizer, logs
 
     def scanned(train_values, state_values, optimizer_values, *arrays):
@@ -170,8 +171,9 @@ def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
             return (new_train, new_changed, new_optimizer), logs
 
         # Trace one step first to learn which state variables it assigns.
-        jax.eval_shape(step, train_values, state_values, optimizer_values,
-                       *[a[0] for a in arrays])
+        jax.eval_shape(
+            step, train_values, state_values, optimizer_values, *[a[0] for a in arrays]
+        )
         carry = (train_values, [state_values[i] for i in changed], optimizer_values)
         (new_train, new_changed, new_optimizer), logs = jax.lax.scan(
             body, carry, arrays
@@ -202,3 +204,20 @@ def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
         return logs
 
     return update
+
+
+def compile_input_gradient(fn, variables):
+    """`fn(x, *args) -> (value, aux)` jitted with its gradient w.r.t. `x`; the
+    variables' values are passed in at each call (later updates are seen)."""
+
+    def pure(values, x, *args):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            (value, aux), grad = jax.value_and_grad(fn, has_aux=True)(x, *args)
+        return value, aux, grad
+
+    jitted = jax.jit(pure)
+
+    def call(x, *args):
+        return jitted([v.value for v in variables], x, *args)
+
+    return call

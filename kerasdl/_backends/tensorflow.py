@@ -104,7 +104,32 @@ def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
             return one_update(arrays)
         # Unrolled: the updates are sequential through the variables anyway.
         all_logs = [one_update([a[i] for a in arrays]) for i in range(repeats)]
-        return {k: tf.add_n([logs[k] for logs in all_logs]) / repeats
-                for k in all_logs[0]}
+        return {
+            k: tf.add_n([logs[k] for logs in all_logs]) / repeats for k in all_logs[0]
+        }
 
     return step
+
+
+def compile_input_gradient(fn, variables):
+    # A tf.function (traced once per input signature, no XLA): besides speed, it
+    # avoids a TensorFlow 2.21 crash (heap corruption, the process aborts) of the
+    # *eager* gradient through a 1x1 stride-2 convolution (a ResNet shortcut) with
+    # oneDNN; the same gradient in a graph is fine.
+    @tf.function(reduce_retracing=True)
+    def call(x, *args):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value, aux = fn(x, *args)
+        grad = tape.gradient(
+            value, x, unconnected_gradients=tf.UnconnectedGradients.ZERO
+        )
+        return value, aux, grad
+
+    def quiet_call(x, *args):
+        # One tf.function per model by design: TensorFlow's retracing warning
+        # (which counts across functions) would only blame the caller.
+        with fresh_models_per_call():
+            return call(x, *args)
+
+    return quiet_call

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 
+from kerasdl.data import opencv
 from kerasdl.data.dataset import TASKS, Dataset, check_xy
 from kerasdl.data.embedded import (
     load_breast_cancer,
@@ -119,6 +120,8 @@ def load_dataset(name: str, **kwargs) -> Dataset:
 
 
 __all__ = [
+    "ImagePipelineDataset",
+    "opencv",
     "make_shapes_segmentation",
     "make_shapes_detection",
     "load_digits_segmentation",
@@ -156,3 +159,13 @@ __all__ = [
     "train_val_test_split",
     "word_split",
 ]
+
+
+def __getattr__(name):
+    # `ImagePipelineDataset` subclasses `keras.utils.PyDataset`: imported on first
+    # use, so that `import kerasdl.data` stays free of Keras (and of TensorFlow).
+    if name == "ImagePipelineDataset":
+        from kerasdl.data.image_pipeline_dataset import ImagePipelineDataset
+
+        return ImagePipelineDataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.kerasdl-installed
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench bench-generative bench-rl bench-sequences lint clean
+.PHONY: install demo test bench bench-generative bench-rl bench-sequences tune-distributed lint clean
 
 install: $(STAMP)
 
@@ -57,6 +57,13 @@ bench-generative: install
 # backends) and tabular Q-learning (about 10 minutes on a 2-core CPU).
 bench-rl: install
 	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax
+
+# Keras Tuner's chief/worker protocol on the loopback address: one chief (the oracle)
+# and two workers share a small search; distributed.json says which worker ran which
+# trial. The same module runs across machines (README, "Distributed tuning").
+tune-distributed: install
+	KERAS_BACKEND=jax $(BIN)/python -m kerasdl.hypermodels.distributed --family mlp \
+		--dataset digits --max-trials 4 --workers 2 --out runs/tune-distributed
 
 lint: install
 	$(BIN)/ruff check .

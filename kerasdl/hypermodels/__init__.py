@@ -30,6 +30,7 @@ from kerasdl.hypermodels.base import (
     ClassifierHyperModel,
 )
 from kerasdl.hypermodels.cnn import CNNHyperModel
+from kerasdl.hypermodels.distributed import format_summary, launch_distributed_search
 from kerasdl.hypermodels.mlp import MLPHyperModel
 from kerasdl.hypermodels.recurrent import RecurrentHyperModel
 from kerasdl.hypermodels.registry import (
@@ -48,6 +49,8 @@ from kerasdl.hypermodels.tuners import (
 )
 
 __all__ = [
+    "format_summary",
+    "launch_distributed_search",
     "BATCH_SIZES",
     "CNNHyperModel",
     "ClassifierHyperModel",

@@ -1,0 +1,573 @@
+"""Distributed hyperparameter search with Keras Tuner's own chief/worker protocol.
+
+Keras Tuner distributes a search through three environment variables: every
+process gets `KERASTUNER_ORACLE_IP` and `KERASTUNER_ORACLE_PORT` (where the
+oracle listens) and its own `KERASTUNER_TUNER_ID`: `"chief"` for the process that
+runs the oracle as a gRPC server (its `search` blocks until the budget is spent),
+`"tuner0"`, `"tuner1"`, ... for the workers, which pull trials from the chief, run
+them and report the scores back. The oracle state (`oracle.json`, each trial's
+`trial.json`) is written by the chief; each worker writes the checkpoints of the
+trials it ran (and `tuner<i>.json`) into the same project folder.
+
+`launch_distributed_search` runs all of it on one machine: one chief and
+`num_workers` workers as subprocesses (`python -m kerasdl.hypermodels.distributed
+--role chief|worker ...`), logs in `out_dir/logs/<role>.log`, and writes
+`out_dir/distributed.json`: every trial with its score, status and the worker that
+ran it (each worker leaves `kerasdl_worker.json` in the trial folders it ran),
+and the number of trials per worker.
+
+Run it from the command line:
+
+```
+python -m kerasdl.hypermodels.distributed --family mlp --dataset digits \
+    --max-trials 4 --workers 2 --out runs/tune-distributed
+```
+
+Across machines, start the same module with `--role chief` on one host and
+`--role worker` on the others, with the environment variables set by hand (see
+`_role_main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+
+from kerasdl._checks import check_float, check_int
+from kerasdl.hypermodels.registry import check_family
+from kerasdl.hypermodels.tuners import _finite, _model_values, check_tuner
+
+DISTRIBUTED_FILE = "distributed.json"
+WORKER_FILE = "kerasdl_worker.json"  # in each trial folder: who ran the trial
+READY_DIR = ".ready"  # workers touch a file here and start together
+DEFAULT_OUT = Path("runs") / "tune-distributed"
+VAL_SIZE = 0.2
+TEST_SIZE = 0.2
+LOG_TAIL_LINES = 25
+
+__all__ = ["launch_distributed_search"]
+
+
+# ------------------------------------------------------------------------- ports
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A one-line ValueError if `port` cannot be bound on `host`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise ValueError(
+                f"Port {port} on {host} is already in use ({error.strerror}); pass "
+                "another `port` (--port), or none to pick a free one."
+            ) from None
+
+
+# ------------------------------------------------------------------ the processes
+
+
+def _log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    kept = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(kept[-lines:]) or "(empty log)"
+
+
+def _stop(process, grace: float = 5.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _collect(project_dir: Path) -> list[dict]:
+    """Rows of the trials in `project_dir` (the chief's trial.json files plus the
+    worker's kerasdl_worker.json), sorted by trial id."""
+    rows = []
+    for trial_dir in sorted(project_dir.glob("trial_*")):
+        state_file = trial_dir / "trial.json"
+        if not state_file.exists():
+            continue
+        state = json.loads(state_file.read_text())
+        worker_file = trial_dir / WORKER_FILE
+        worker = json.loads(worker_file.read_text()) if worker_file.exists() else {}
+        values = state.get("hyperparameters", {}).get("values", {})
+        rows.append(
+            {
+                "trial_id": state["trial_id"],
+                "worker": worker.get("worker"),
+                "host": worker.get("host"),
+                "status": state.get("status"),
+                "score": _finite(state.get("score")),
+                "seconds": worker.get("seconds"),
+                "hyperparameters": _model_values(values),
+            }
+        )
+    return rows
+
+
+def launch_distributed_search(
+    family: str = "mlp",
+    dataset: str = "digits",
+    *,
+    tuner: str = "random",
+    max_trials: int = 4,
+    epochs: int = 1,
+    num_workers: int = 2,
+    out_dir=None,
+    project_name: str | None = None,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    seed: int = 0,
+    backend: str | None = None,
+    timeout: float = 900.0,
+    verbose: bool = True,
+) -> dict:
+    """Run a Keras Tuner search with one chief and `num_workers` worker processes.
+
+    The chief runs the oracle (a gRPC server on `host:port`); the workers start
+    together (each waits until all have loaded the data), pull trials from it and
+    run them. All share the project folder `out_dir/<project_name>/`, which is
+    started afresh. When the workers have finished, the chief is stopped.
+
+    Args:
+        family: A registered HyperModel family (`"mlp"`, `"cnn"`, ...).
+        dataset: A built-in classification dataset (`kerasdl.data.list_datasets()`);
+            as in `run_search`, a test part (20%) is held out and not used, and the
+            validation part (20% of the rest) scores the trials.
+        tuner: `"random"`, `"bayesian"` or `"hyperband"`.
+        max_trials: Trials in all, shared among the workers.
+        epochs: Epochs per trial (Hyperband's `max_epochs`).
+        num_workers: Worker processes (`KERASTUNER_TUNER_ID` tuner0, tuner1, ...).
+        out_dir: Output folder (default `runs/tune-distributed`).
+        project_name: Keras Tuner project (default `f"{family}_{tuner}"`).
+        port: The chief's port; None picks a free one. A port in use is refused.
+        host: The address the chief listens on and the workers connect to.
+        seed: Seed of the oracle, the data split and the models.
+        backend: `KERAS_BACKEND` of the subprocesses (default: inherited).
+            `"jax"` starts faster than `"tensorflow"`.
+        timeout: Seconds before the whole search is stopped with an error.
+        verbose: Print progress to stderr.
+
+    Returns:
+        The content of `out_dir/distributed.json`: the settings, `trials` (rows
+        with `trial_id`, `worker`, `status`, `score`, `seconds`,
+        `hyperparameters`), `trials_per_worker`, `completed_trials`,
+        `best_trial_id`, `best_score`, `seconds` and the `logs`.
+
+    Raises:
+        ValueError: a bad argument, or `port` already in use.
+        RuntimeError: a process failed (the message holds the tail of its log),
+            or the search ran past `timeout`.
+
+    Example:
+
+    ```python
+    result = launch_distributed_search("mlp", "iris", max_trials=4, num_workers=2)
+    print(result["trials_per_worker"])  # {'tuner0': 2, 'tuner1': 2}
+    ```
+    """
+    from kerasdl.data import list_datasets
+
+    family = check_family(family)
+    tuner = check_tuner(tuner)
+    max_trials = check_int("max_trials", max_trials)
+    epochs = check_int("epochs", epochs)
+    num_workers = check_int("num_workers", num_workers)
+    seed = check_int("seed", seed, minimum=0)
+    timeout = check_float("timeout", timeout, low=0.0, low_open=True)
+    if not isinstance(dataset, str) or dataset not in list_datasets():
+        raise ValueError(
+            f"Unknown dataset {dataset!r}; choose one of: {', '.join(list_datasets())}."
+        )
+    if backend is not None and backend not in ("tensorflow", "jax", "torch"):
+        raise ValueError(
+            f"Expected `backend` 'tensorflow', 'jax' or 'torch'; received {backend!r}."
+        )
+    if port is None:
+        port = _free_port(host)
+    else:
+        port = check_int("port", port)
+        if port > 65535:
+            raise ValueError(f"Expected `port` in 1..65535; received {port}.")
+        _check_port_free(host, port)
+
+    out_dir = Path(out_dir or DEFAULT_OUT)
+    project_name = project_name or f"{family}_{tuner}"
+    project_dir = out_dir / project_name
+    logs_dir = out_dir / "logs"
+    for folder in (project_dir, out_dir / READY_DIR):
+        if folder.exists():
+            shutil.rmtree(folder)
+    logs_dir.mkdir(parents=True, exist_ok=True)
+
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (package_root, env.get("PYTHONPATH")) if p
+    )
+    env.update(
+        {
+            "KERASTUNER_ORACLE_IP": host,
+            "KERASTUNER_ORACLE_PORT": str(port),
+            "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        }
+    )
+    if backend is not None:
+        env["KERAS_BACKEND"] = backend
+    common = [
+        "--family",
+        family,
+        "--dataset",
+        dataset,
+        "--tuner",
+        tuner,
+        "--max-trials",
+        str(max_trials),
+        "--epochs",
+        str(epochs),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out_dir),
+        "--project-name",
+        project_name,
+    ]
+    roles = ["chief"] + [f"tuner{i}" for i in range(num_workers)]
+    processes, log_files = {}, {}
+    start = time.perf_counter()
+    if verbose:
+        print(
+            f"distributed {tuner} search of {family} on {dataset}: chief on "
+            f"{host}:{port}, {num_workers} workers, {max_trials} trials; logs in "
+            f"{logs_dir}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def failure(role, why):
+        return RuntimeError(
+            f"The {role} process {why}; last lines of {logs_dir / f'{role}.log'}:\n"
+            f"{_log_tail(logs_dir / f'{role}.log')}"
+        )
+
+    try:
+        for role in roles:
+            command = [sys.executable, "-m", "kerasdl.hypermodels.distributed"]
+            command += ["--role", "chief" if role == "chief" else "worker", *common]
+            if role != "chief":
+                command += ["--wait-for-workers", str(num_workers)]
+            log_files[role] = open(logs_dir / f"{role}.log", "w", encoding="utf-8")
+            processes[role] = subprocess.Popen(
+                command,
+                env={**env, "KERASTUNER_TUNER_ID": role},
+                stdout=log_files[role],
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        workers = roles[1:]
+        while True:
+            for role in workers:
+                code = processes[role].poll()
+                if code not in (None, 0):
+                    raise failure(role, f"exited with code {code}")
+            if all(processes[role].poll() == 0 for role in workers):
+                break
+            code = processes["chief"].poll()
+            if code not in (None, 0):  # 0: it saw every worker stop, they exit
+                raise failure("chief", f"exited with code {code} before the workers")
+            if time.perf_counter() - start > timeout:
+                running = [r for r in roles if processes[r].poll() is None]
+                raise failure(
+                    running[-1],
+                    f"was still running after timeout={timeout:g} s "
+                    f"(still running: {', '.join(running)})",
+                )
+            time.sleep(0.2)
+        # Every trial has been reported (the workers' calls are synchronous), so
+        # the oracle's files are written. The chief leaves its loop by itself
+        # once every worker was told to stop, but polls only every 20 s if a
+        # trial was still running then: give it a second, then stop it.
+        try:
+            processes["chief"].wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            _stop(processes["chief"])
+    finally:
+        for process in processes.values():
+            _stop(process)
+        for handle in log_files.values():
+            handle.close()
+    seconds = round(time.perf_counter() - start, 2)
+
+    rows = _collect(project_dir)
+    per_worker = {role: 0 for role in workers}
+    for row in rows:
+        if row["worker"] is not None:
+            per_worker[row["worker"]] = per_worker.get(row["worker"], 0) + 1
+    completed = [r for r in rows if r["status"] == "COMPLETED"]
+    if not completed:
+        raise failure(workers[0], "finished, but no trial completed")
+    best = max(completed, key=lambda r: -1.0 if r["score"] is None else r["score"])
+    result = {
+        "family": family,
+        "dataset": dataset,
+        "tuner": tuner,
+        "objective": {"name": "val_accuracy", "direction": "max"},
+        "max_trials": max_trials,
+        "epochs": epochs,
+        "seed": seed,
+        "num_workers": num_workers,
+        "host": host,
+        "port": port,
+        "backend": env.get("KERAS_BACKEND") or keras.backend.backend(),
+        "project_dir": str(project_dir),
+        "seconds": seconds,
+        "completed_trials": len(completed),
+        "best_trial_id": best["trial_id"],
+        "best_score": best["score"],
+        "trials_per_worker": per_worker,
+        "trials": rows,
+        "logs": {role: str(logs_dir / f"{role}.log") for role in roles},
+    }
+    with open(out_dir / DISTRIBUTED_FILE, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def format_summary(result: dict) -> str:
+    """The trials of a `launch_distributed_search` result as a text table."""
+    lines = [f"{'trial':>6}  {'worker':<8}  {'status':<10}  {'val_accuracy':>12}"]
+    for row in result["trials"]:
+        score = "n/a" if row["score"] is None else f"{row['score']:.4f}"
+        lines.append(
+            f"{row['trial_id']:>6}  {row['worker'] or '?':<8}  "
+            f"{row['status']:<10}  {score:>12}"
+        )
+    counts = ", ".join(f"{k}: {v}" for k, v in result["trials_per_worker"].items())
+    best = result["best_score"]
+    lines.append(
+        f"{result['completed_trials']}/{len(result['trials'])} completed in "
+        f"{result['seconds']:.1f} s; trials per worker: {counts}; best trial "
+        f"{result['best_trial_id']} ({'n/a' if best is None else f'{best:.4f}'})"
+    )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- one role (child)
+
+
+class _RecordWorkerMixin:
+    """Writes `kerasdl_worker.json` (worker id, host, seconds, score) into the
+    folder of each trial this tuner ran, and prints a line to its log."""
+
+    def on_trial_begin(self, trial):
+        self._kdl_trial_start = time.perf_counter()
+        super().on_trial_begin(trial)
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        stored = self.oracle.get_trial(trial.trial_id)
+        seconds = round(time.perf_counter() - self._kdl_trial_start, 2)
+        record = {
+            "trial_id": trial.trial_id,
+            "worker": self.tuner_id,
+            "host": socket.gethostname(),
+            "seconds": seconds,
+            "status": stored.status,
+            "score": _finite(stored.score),
+        }
+        path = Path(self.get_trial_dir(trial.trial_id)) / WORKER_FILE
+        path.write_text(json.dumps(record, indent=2))
+        print(
+            f"{self.tuner_id}: trial {trial.trial_id} {stored.status} "
+            f"score={record['score']} ({seconds} s)",
+            flush=True,
+        )
+
+
+def _wait_for_workers(ready_dir: Path, tuner_id: str, count: int, limit=300.0):
+    """Touch `ready_dir/<tuner_id>` and wait (up to `limit` s) until `count`
+    workers have done the same, so that they pull their first trials together."""
+    ready_dir.mkdir(parents=True, exist_ok=True)
+    (ready_dir / tuner_id).touch()
+    deadline = time.perf_counter() + limit
+    while len(list(ready_dir.iterdir())) < count:
+        if time.perf_counter() > deadline:
+            print(f"{tuner_id}: not all {count} workers ready; starting", flush=True)
+            return
+        time.sleep(0.1)
+
+
+def _role_main(args) -> int:
+    """Run the chief (`--role chief`) or a worker (`--role worker`).
+
+    Needs `KERASTUNER_ORACLE_IP`, `KERASTUNER_ORACLE_PORT` and
+    `KERASTUNER_TUNER_ID` ("chief" / "tuner0", "tuner1", ...) in the environment.
+    """
+    from kerasdl.hypermodels.search import _load_data, _make_hypermodel, _split
+    from kerasdl.hypermodels.tuners import make_tuner
+
+    missing = [
+        name
+        for name in (
+            "KERASTUNER_ORACLE_IP",
+            "KERASTUNER_ORACLE_PORT",
+            "KERASTUNER_TUNER_ID",
+        )
+        if not os.environ.get(name)
+    ]
+    if missing:
+        raise SystemExit(
+            f"--role {args.role} needs the environment variable(s) {missing}."
+        )
+    tuner_id = os.environ["KERASTUNER_TUNER_ID"]
+    if (args.role == "chief") != ("chief" in tuner_id):
+        raise SystemExit(
+            f"--role {args.role} does not match KERASTUNER_TUNER_ID={tuner_id!r} "
+            "(the chief's id contains 'chief', a worker's does not, e.g. tuner0)."
+        )
+    from kerasdl import backend as kbackend
+
+    _, x_all, y_all, num_classes, _ = _load_data(args.dataset, None, None)
+    x_train, y_train, _, _ = _split(x_all, y_all, TEST_SIZE, args.seed, "test")
+    x_fit, y_fit, x_val, y_val = _split(
+        x_train, y_train, VAL_SIZE, args.seed, "validation"
+    )
+    hypermodel, _ = _make_hypermodel(
+        args.family,
+        x_fit,
+        num_classes,
+        standardize=None,
+        flat_shape=None,
+        seed=args.seed,
+        epochs=args.epochs,
+        search_space=None,
+    )
+    kbackend.set_random_seed(args.seed)
+    instance = make_tuner(
+        args.tuner,
+        hypermodel,
+        max_trials=args.max_trials,
+        epochs=args.epochs,
+        seed=args.seed,
+        directory=args.out,
+        project_name=args.project_name or f"{args.family}_{args.tuner}",
+        # Only the chief may start afresh: a worker would delete the shared state.
+        overwrite=bool(args.overwrite and args.role == "chief"),
+        verbose=False,  # the progress lines read the oracle, which workers lack
+    )
+    if args.role == "chief":
+        print(
+            f"chief: oracle on {os.environ['KERASTUNER_ORACLE_IP']}:"
+            f"{os.environ['KERASTUNER_ORACLE_PORT']}",
+            flush=True,
+        )
+        instance.search()  # serves trials until the workers are done
+        print("chief: all trials handed out; done", flush=True)
+        return 0
+    # The tuner class comes from make_tuner; add the per-trial worker record.
+    base = type(instance)
+    instance.__class__ = type(f"Worker{base.__name__}", (_RecordWorkerMixin, base), {})
+    if args.wait_for_workers:
+        _wait_for_workers(Path(args.out) / READY_DIR, tuner_id, args.wait_for_workers)
+    print(f"{tuner_id}: searching", flush=True)
+    instance.search(
+        x_fit, y_fit, validation_data=(x_val, y_val), epochs=args.epochs, verbose=0
+    )
+    print(f"{tuner_id}: done", flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kerasdl.hypermodels.distributed",
+        description="A Keras Tuner search with a chief (oracle) and worker "
+        "processes. Without --role: launch them all on this machine.",
+    )
+    parser.add_argument("--family", default="mlp")
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--tuner", default="random")
+    parser.add_argument("--max-trials", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--project-name", default=None)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--port", type=int, default=None, help="default: a free one")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--backend", default=None, help="KERAS_BACKEND of the runs")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--role",
+        choices=("chief", "worker"),
+        default=None,
+        help="run one process of a search (across machines); needs the "
+        "KERASTUNER_* environment variables",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="with --role chief: start the project afresh",
+    )
+    parser.add_argument(
+        "--wait-for-workers", type=int, default=0, help=argparse.SUPPRESS
+    )
+    return parser
+
+
+def main(argv=None):
+    """Launch a local distributed search (or, with `--role`, one of its processes)."""
+    args = _parser().parse_args(argv)
+    if args.role is not None:
+        return _role_main(args)
+    try:
+        result = launch_distributed_search(
+            args.family,
+            args.dataset,
+            tuner=args.tuner,
+            max_trials=args.max_trials,
+            epochs=args.epochs,
+            num_workers=args.workers,
+            out_dir=args.out,
+            project_name=args.project_name,
+            port=args.port,
+            host=args.host,
+            seed=args.seed,
+            backend=args.backend,
+            timeout=args.timeout,
+        )
+    except (ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(format_summary(result))
+    print(f"wrote {Path(args.out) / DISTRIBUTED_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from kerasdl.data.shapes import (
+    ShapesDetection,
+    ShapesSegmentation,
     load_digits_segmentation,
     make_shapes_detection,
     make_shapes_segmentation,
@@ -12,6 +14,7 @@ from kerasdl.data.shapes import (
 
 def test_segmentation_shapes_dtypes_and_classes():
     data = make_shapes_segmentation(40, size=16, num_shapes=(1, 2), seed=0)
+    assert isinstance(data, ShapesSegmentation)
     assert data.images.shape == (40, 16, 16, 1) and data.images.dtype == np.float32
     assert data.masks.shape == (40, 16, 16) and data.masks.dtype == np.int32
     assert 0.0 <= data.images.min() and data.images.max() <= 1.0
@@ -42,6 +45,7 @@ def test_segmentation_is_seeded():
 
 def test_detection_boxes_enclose_their_shapes_and_do_not_overlap():
     data = make_shapes_detection(30, size=32, max_objects=3, noise=0.0, seed=0)
+    assert isinstance(data, ShapesDetection)
     assert data.images.shape == (30, 32, 32, 1)
     assert data.boxes.shape == (30, 3, 4) and data.classes.shape == (30, 3)
     counts = (data.classes >= 0).sum(axis=1)

@@ -14,6 +14,7 @@ from kerasdl.explain import (
     default_target_layer,
     grad_cam,
 )
+from kerasdl.explain.gradcam import LayerGradients
 from kerasdl.models import SmallCNN
 
 RNG = np.random.default_rng(0)
@@ -123,6 +124,7 @@ def test_score_is_the_logit_before_a_softmax(ending):
     model = keras.Model(inputs, outputs)
     x = RNG.normal(size=(6, 6, 2)).astype("float32")
     result = activations_and_gradients(model, x, "conv", class_index=2)
+    assert isinstance(result, LayerGradients)
     np.testing.assert_allclose(
         result.gradients,
         np.broadcast_to(_np(dense.kernel)[:, 2] / 36.0, (6, 6, 3)),

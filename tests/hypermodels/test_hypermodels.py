@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from kerasdl.hypermodels import (
+    ClassifierHyperModel,
     CNNHyperModel,
     MLPHyperModel,
     RecurrentHyperModel,
@@ -35,6 +36,7 @@ def _one_line(error) -> str:
 def test_registry_lists_the_families_and_refuses_unknown_ones():
     assert list_hypermodels()[:4] == ["mlp", "cnn", "recurrent", "transformer"]
     assert isinstance(get_hypermodel("mlp", (4,), 2), MLPHyperModel)
+    assert isinstance(get_hypermodel("mlp", (4,), 2), ClassifierHyperModel)
     with pytest.raises(ValueError) as error:
         get_hypermodel("resnet", (8, 8, 1), 10)
     assert _one_line(error) == (

@@ -7,6 +7,7 @@ import pytest
 from kerasdl.layers.augmentation import (
     AUGMENTATIONS,
     Cutout,
+    MixedBatch,
     MixUpDataset,
     RandomAffine,
     RandomBrightness,
@@ -325,6 +326,7 @@ def test_mixup_mixes_images_and_labels_with_the_same_weights():
     n = 12
     x = np.eye(n, dtype="float32")  # image i is e_i, so a mixed image = its label
     batch = mix_batch(x, np.arange(n), alpha=1.0, num_classes=n, rng=0)
+    assert isinstance(batch, MixedBatch)
     np.testing.assert_allclose(batch.x, batch.y, atol=1e-6)
     np.testing.assert_allclose(batch.y.sum(axis=1), 1.0, atol=1e-6)
     assert batch.y.min() >= 0.0 and np.all((batch.y > 0).sum(axis=1) <= 2)

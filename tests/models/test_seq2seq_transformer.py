@@ -14,6 +14,7 @@ from keras import ops
 
 from kerasdl.models.transformers.date_task import (
     DATE_FORMATS,
+    DateDataset,
     DateTranslationTask,
     exact_match,
     make_date_dataset,
@@ -261,6 +262,7 @@ def test_date_dataset_is_deterministic_and_its_targets_are_the_source_dates():
     assert set(STRPTIME) == set(DATE_FORMATS)
     task = DateTranslationTask()
     data = make_date_dataset(600, seed=7)
+    assert isinstance(data, DateDataset)
     again = make_date_dataset(600, seed=7)
     other = make_date_dataset(600, seed=8)
     assert data.sources == again.sources and data.targets == again.targets

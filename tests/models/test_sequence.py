@@ -7,6 +7,7 @@ import pytest
 from kerasdl import backend
 from kerasdl.layers.recurrent import GRUCell, LSTMCell, SimpleRNNCell
 from kerasdl.models.sequence import (
+    Seq2SeqData,
     Seq2SeqLSTM,
     build_sequence_classifier,
     make_cell,
@@ -142,6 +143,7 @@ def test_teacher_forcing_inputs_shift_right():
 
 def test_seq2seq_contract_round_trip_save_load_and_fit(tmp_path):
     data = make_reversal_task(8, 2, 4, seed=0)
+    assert isinstance(data, Seq2SeqData)
     model = _small_seq2seq()
     x = (data.source, data.decoder_input)
     out = check_model(

@@ -172,6 +172,34 @@ _TUNER_CLASSES = {
 }
 
 
+def _default_values(oracle) -> dict:
+    """The search space's defaults (active values only): the untuned model."""
+    hps = keras_tuner.HyperParameters()
+    for hp in oracle.hyperparameters.space:
+        hps.merge([hp])
+        if hps.is_active(hp):
+            hps.values[hp.name] = hp.default
+    return hps.values
+
+
+def _try_defaults_first(oracle) -> None:
+    """Make the oracle's first trial the defaults (= the untuned model).
+
+    Random trials alone may all be worse than the hand-chosen defaults; with the
+    defaults as trial 0, the search's best is at least the untuned model on the
+    search's own validation data. A reloaded search already has trials, so the
+    defaults are never run twice.
+    """
+    populate = oracle.populate_space
+
+    def populate_space(trial_id):
+        if not oracle.trials and oracle.hyperparameters.space:
+            return {"status": "RUNNING", "values": _default_values(oracle)}
+        return populate(trial_id)
+
+    oracle.populate_space = populate_space
+
+
 def make_tuner(
     tuner: str,
     hypermodel,
@@ -197,7 +225,10 @@ def make_tuner(
         verbose: Print the per-trial lines to stderr.
 
     Returns:
-        The tuner (objective `val_accuracy`, maximised).
+        The tuner (objective `val_accuracy`, maximised). For `"random"` and
+        `"bayesian"` the first trial is the search space's defaults, which equal
+        the untuned model, so the search can only match or beat it (on its own
+        validation data).
     """
     name = check_tuner(tuner)
     base = _TUNER_CLASSES[name]
@@ -228,6 +259,8 @@ def make_tuner(
     if name == "hyperband":
         # Hyperband has no max_trials argument; the oracle honours the attribute.
         instance.oracle.max_trials = max_trials
+    elif isinstance(instance.oracle, keras_tuner.Oracle):  # not a worker's client
+        _try_defaults_first(instance.oracle)
     instance._kdl_verbose = verbose
     instance._kdl_budget = max_trials
     return instance

@@ -56,3 +56,30 @@ def test_check_tuner_names_the_choices():
     assert str(error.value) == (
         "Unknown tuner 'grid'; choose one of: hyperband, random, bayesian."
     )
+
+
+@pytest.mark.parametrize("name", ["random", "bayesian"])
+def test_first_trial_is_the_untuned_defaults(name, tmp_path):
+    """Trial 0 runs the search space's defaults; later trials are the tuner's own."""
+    from kerasdl.hypermodels import get_hypermodel
+    from kerasdl.hypermodels.tuners import make_tuner
+
+    hypermodel = get_hypermodel("mlp", (4,), 3)
+    tuner = make_tuner(
+        name,
+        hypermodel,
+        max_trials=3,
+        epochs=1,
+        seed=0,
+        directory=tmp_path,
+        project_name=name,
+        overwrite=True,
+        verbose=False,
+    )
+    defaults = {hp.name: hp.default for hp in tuner.oracle.hyperparameters.space}
+    first = tuner.oracle.create_trial("tuner0")
+    active = first.hyperparameters.values
+    assert active and all(active[k] == defaults[k] for k in active)
+    tuner.oracle.end_trial(first)
+    second = tuner.oracle.create_trial("tuner0")
+    assert second.hyperparameters.values != active

@@ -16,6 +16,9 @@ from kerasdl.layers.augmentation import (
     make_augmentation,
     mix_batch,
 )
+from kerasdl.layers.conv_blocks import ConvBNAct
+from kerasdl.layers.inception import InceptionModule
+from kerasdl.layers.mbconv import MBConv, SqueezeExcitation
 from kerasdl.layers.noise import ClippedGaussianNoise, MaskingNoise
 from kerasdl.layers.patch_embedding import ClassToken, PatchEmbedding
 from kerasdl.layers.perceptron import Perceptron
@@ -26,10 +29,16 @@ from kerasdl.layers.positional import (
 )
 from kerasdl.layers.random_shift import RandomShift
 from kerasdl.layers.recurrent import GRUCell, LSTMCell, SimpleRNNCell
+from kerasdl.layers.residual import ResidualBlock
 from kerasdl.layers.sampling import Sampling
 from kerasdl.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 
 __all__ = [
+    "ConvBNAct",
+    "InceptionModule",
+    "MBConv",
+    "SqueezeExcitation",
+    "ResidualBlock",
     "AUGMENTATIONS",
     "Cutout",
     "MixedBatch",

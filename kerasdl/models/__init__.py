@@ -28,6 +28,24 @@ from kerasdl.models.boxes import (
     non_max_suppression,
 )
 from kerasdl.models.cnn import SmallCNN
+from kerasdl.models.convnets import (
+    VGG,
+    VGG11,
+    VGG16,
+    VGG19,
+    AlexNet,
+    EfficientNet,
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    GoogLeNet,
+    LeNet5,
+    ResNet,
+    ResNet18,
+    ResNet34,
+    ResNet50,
+)
 from kerasdl.models.detection import CenterNet, CenterNetLoss, centernet_focal_loss
 from kerasdl.models.diffusion import (
     DDPM,
@@ -93,6 +111,22 @@ from kerasdl.models.word2vec import (
 )
 
 __all__ = [
+    "AlexNet",
+    "EfficientNet",
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "GoogLeNet",
+    "LeNet5",
+    "ResNet",
+    "ResNet18",
+    "ResNet34",
+    "ResNet50",
+    "VGG",
+    "VGG11",
+    "VGG16",
+    "VGG19",
     "UNet",
     "CenterNet",
     "CenterNetLoss",

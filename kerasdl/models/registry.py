@@ -7,6 +7,7 @@ The CNN families of later issues register here and `kerasdl compare --deep NAME`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -112,6 +113,103 @@ def _flat_cnn(input_shape, num_classes, **kwargs):
     return SmallCNN(input_shape, num_classes, flat_input=True, **kwargs)
 
 
+def _flat_convnet(input_shape, num_classes, *, builder, **kwargs):
+    """A `kerasdl.models.convnets` builder behind a Reshape from flat inputs."""
+    import keras
+
+    from kerasdl.models import convnets
+
+    input_shape = tuple(int(d) for d in input_shape)
+    model = getattr(convnets, builder)(input_shape, num_classes, **kwargs)
+    size = 1
+    for dim in input_shape:
+        size *= dim
+    inputs = keras.Input(shape=(size,), name="flat_images")
+    x = keras.layers.Reshape(input_shape, name="to_image")(inputs)
+    return keras.Model(inputs, model(x), name=f"flat_{model.name}")
+
+
+def _convnet_spec(name, builder, description, **settings):
+    """A `ModelSpec` for a convnet builder (images only, inputs not standardized)."""
+    return ModelSpec(
+        name=name,
+        builder=functools.partial(_flat_convnet, builder=builder),
+        inputs=("image",),
+        description=description,
+        standardize=False,
+        **settings,
+    )
+
+
+def _convnet_specs():
+    """The convnets of `kerasdl.models.convnets`, with settings for small images.
+
+    On 8x8 digits every model uses its small-input layout (see each class) and a
+    narrower head than on ImageNet; the descriptions say what is scaled down.
+    """
+    small_head = {"dense_units": (256,), "dropout": 0.3, "batch_norm": True}
+    specs = [
+        _convnet_spec(
+            "lenet5",
+            "LeNet5",
+            "LeNet-5 (ReLU, max-pool), 'same'-padded for small images",
+            epochs=40,
+            learning_rate=2e-3,
+            builder_kwargs={"activation": "relu", "subsampling": "max"},
+        ),
+        _convnet_spec(
+            "alexnet",
+            "AlexNet",
+            "AlexNet, 3x3 stem for small images, half width, BN, dense 256",
+            epochs=30,
+            learning_rate=1e-3,
+            builder_kwargs={"width_multiplier": 0.5, **small_head},
+        ),
+        _convnet_spec(
+            "googlenet",
+            "GoogLeNet",
+            "GoogLeNet (Inception v1, BN), 3x3 stem for small images, 1/4 width",
+            epochs=30,
+            learning_rate=2e-3,
+            builder_kwargs={"width_multiplier": 0.25},
+        ),
+    ]
+    for variant in ("vgg11", "vgg16", "vgg19"):
+        specs.append(
+            _convnet_spec(
+                variant,
+                variant.upper(),
+                f"{variant.upper()}-BN, 1/4 width, dense 256, pools only while >= 2x2",
+                epochs=30,
+                learning_rate=1e-3,
+                builder_kwargs={"width_multiplier": 0.25, **small_head},
+            )
+        )
+    for depth in (18, 34, 50):
+        specs.append(
+            _convnet_spec(
+                f"resnet{depth}",
+                f"ResNet{depth}",
+                f"ResNet-{depth}, half width, zero-init residuals, 3x3 stride-1 "
+                "stem and no max-pool for small images",
+                epochs=30,
+                learning_rate=1e-3,
+                builder_kwargs={"width_multiplier": 0.5, "zero_init_residual": True},
+            )
+        )
+    for b in range(4):
+        specs.append(
+            _convnet_spec(
+                f"efficientnet_b{b}",
+                f"EfficientNetB{b}",
+                f"EfficientNet-B{b}, stride-1 stem for small images",
+                epochs=30,
+                learning_rate=2e-3,
+            )
+        )
+    return specs
+
+
 def _register_builtin_models():
     """Add the built-in models once (a user's spec registered first under the same
     name wins: built-ins never overwrite)."""
@@ -146,5 +244,6 @@ def _register_builtin_models():
             standardize=False,
         ),
     ]
+    builtins.extend(_convnet_specs())
     for spec in builtins:
         _REGISTRY.setdefault(spec.name, spec)

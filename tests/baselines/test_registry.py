@@ -66,7 +66,7 @@ def test_get_model_spec():
 
 
 def test_get_model_spec_unknown_lists_names():
-    with pytest.raises(ValueError, match="'nope'.*cnn, mlp"):
+    with pytest.raises(ValueError, match="'nope'.*cnn.*mlp"):
         get_model_spec("nope")
 
 

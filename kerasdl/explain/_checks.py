@@ -31,7 +31,8 @@ def check_image_model(model, what: str):
         shapes = [tuple(t.shape) for t in inputs]
         raise ValueError(
             f"{what} needs a model with one image input (batch, height, width, "
-            f"channels); model {model.name!r} takes inputs of shapes {shapes}."
+            f"channels), or one flat input that feeds only a Reshape to (height, "
+            f"width, channels); model {model.name!r} takes inputs of shapes {shapes}."
         )
     if len(outputs) != 1 or len(outputs[0].shape) != 2:
         shapes = [tuple(t.shape) for t in outputs]

@@ -32,6 +32,7 @@ from kerasdl.explain._checks import (
     prepare_image,
     resize_map,
 )
+from kerasdl.explain.image_input import image_input_model
 
 __all__ = [
     "LayerGradients",
@@ -103,6 +104,7 @@ def conv_layer_names(model) -> list[str]:
     Returns:
         The layer names, in graph order (the candidates for `layer_name`).
     """
+    model = image_input_model(model)
     _check_graph_model(model, "conv_layer_names")
     return [
         layer.name
@@ -146,6 +148,7 @@ def default_target_layer(model) -> str:
     Returns:
         The layer's name (`"block2_conv2_relu"` for `SmallCNN` with two blocks).
     """
+    model = image_input_model(model)
     _check_graph_model(model, "default_target_layer")
     return _default_target(model).name
 
@@ -250,6 +253,7 @@ def activations_and_gradients(
         raise ValueError(
             f"`use_logits` must be True or False; received {use_logits!r}."
         )
+    model = image_input_model(model)
     input_shape, num_classes = _check_graph_model(model)
     x = prepare_image(image, input_shape)
     layer = _find_layer(model, layer_name)
@@ -299,7 +303,9 @@ def grad_cam(
         model: A functional or Sequential image classifier (one input
             `(batch, h, w, c)`, one output `(batch, num_classes)`), e.g.
             `kerasdl.models.SmallCNN`; nested functional sub-models and residual
-            (skip) connections are supported.
+            (skip) connections are supported, and so are flat-input models
+            `(batch, h * w * c) -> Reshape -> ...` as `kerasdl train` saves them
+            (see `kerasdl.explain.image_input`).
         image: One image `(h, w, c)` (or `(1, h, w, c)`, or `(h, w)` for a
             one-channel model), preprocessed as the model expects.
         class_index: The class to explain; None explains the predicted class.
@@ -336,6 +342,7 @@ def grad_cam(
     """
     if not isinstance(upsample, bool):
         raise ValueError(f"`upsample` must be True or False; received {upsample!r}.")
+    model = image_input_model(model)
     result = activations_and_gradients(
         model, image, layer_name, class_index, use_logits=use_logits
     )

@@ -22,6 +22,7 @@ from kerasdl.explain._checks import (
     normalize_map,
     prepare_image,
 )
+from kerasdl.explain.image_input import image_input_model
 
 __all__ = ["saliency"]
 
@@ -72,7 +73,8 @@ def saliency(
 
     Args:
         model: An image classifier (one input `(batch, h, w, c)`, one output
-            `(batch, num_classes)`).
+            `(batch, num_classes)`), or a flat-input one whose input feeds only a
+            Reshape to `(h, w, c)` (see `kerasdl.explain.image_input`).
         image: One image `(h, w, c)` (or `(1, h, w, c)`, or `(h, w)` for a
             one-channel model), preprocessed as the model expects.
         class_index: The class to explain; None explains the predicted class.
@@ -98,6 +100,7 @@ def saliency(
     heatmap = saliency(model, x_test[0], smooth_samples=16, seed=0)
     ```
     """
+    model = image_input_model(model)
     input_shape, num_classes = check_image_model(model, "saliency")
     x = prepare_image(image, input_shape)
     smooth_samples = check_int("smooth_samples", smooth_samples, minimum=0)

@@ -2,7 +2,8 @@
 
 Split (stratified, seeded) → standardise on the training part → build a registered
 model → `train` with a `TrainingConfig` → evaluate on the untouched test part → write
-`model.keras`, `run.json`, the error analysis and the model card into one folder.
+`model.keras`, `run.json`, the learning curves (`history.png` + `history.json`), the
+final numbers (`metrics.json`), the error analysis and the model card into one folder.
 """
 
 from __future__ import annotations
@@ -20,6 +21,60 @@ from kerasdl.training.config import TrainingConfig, train
 
 RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"
+HISTORY_FILE = "history.json"
+HISTORY_PLOT = "history.png"
+METRICS_FILE = "metrics.json"
+
+
+def _finite_or_none(value):
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def save_history(history: dict, out_dir, *, title: str = "") -> dict:
+    """Write the per-epoch numbers (`history.json`) and the learning curves
+    (`history.png`: loss and accuracy, training and validation) into `out_dir`.
+
+    Args:
+        history: `keras.callbacks.History.history`: a list of per-epoch values for
+            each logged quantity (`loss`, `accuracy`, `val_loss`, ...).
+        out_dir: The folder.
+        title: Figure title.
+
+    Returns:
+        The `history.json` content: `{"epochs": [1, 2, ...], "loss": [...], ...}`
+        (non-finite values, from a diverged run, are written as null).
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    from kerasdl._figures import plt, save_figure
+
+    out = Path(out_dir)
+    record = {
+        key: [_finite_or_none(v) for v in values] for key, values in history.items()
+    }
+    count = max((len(v) for v in record.values()), default=0)
+    record = {"epochs": list(range(1, count + 1)), **record}
+    (out / HISTORY_FILE).write_text(json.dumps(record, indent=2))
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, quantity in zip(axes, ("loss", "accuracy")):
+        for key, label in ((quantity, "train"), (f"val_{quantity}", "validation")):
+            values = record.get(key)
+            if values:
+                points = [np.nan if v is None else v for v in values]
+                ax.plot(record["epochs"][: len(points)], points, "o-", label=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(quantity)
+        ax.set_title(quantity)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, out / HISTORY_PLOT)
+    return record
 
 
 def _with_standardisation(model: keras.Model, scaler: Standardizer, width: int):
@@ -52,8 +107,11 @@ def train_classifier(
         model_name: A registered model (`kerasdl.models.registry.list_models()`).
         config: Training settings (default: the registry's epochs, batch size and
             learning rate with Adam and seed 0).
-        out_dir: Folder for `model.keras`, `run.json`, the training logs, the error
-            analysis (`errors/`) and `model_card.md`.
+        out_dir: Folder for `model.keras`, `run.json`, the training logs, the
+            learning curves (`history.png`, with the per-epoch numbers in
+            `history.json`), the final numbers (`metrics.json`: test accuracy and
+            macro-F1, validation accuracy, epochs, seconds, backend, model,
+            parameters), the error analysis (`errors/`) and `model_card.md`.
         val_size, test_size: Fractions of the data held out (stratified, seeded by
             `config.seed`). The test part is used once, after training.
         diagnose: Watch the run with `kerasdl.doctor.TrainingDiagnostics` (probing
@@ -62,8 +120,9 @@ def train_classifier(
 
     Returns:
         The `run.json` content. If training diverged (non-finite predictions),
-        `status` is `"diverged"`, no test metrics, error analysis or card are
-        written, and `run.json` keeps the diagnostics.
+        `status` is `"diverged"`, no test metrics (`metrics.json`), error
+        analysis or card are written, and `run.json` keeps the diagnostics (the
+        learning curves are written: they show where it diverged).
     """
     from kerasdl.evaluation import error_analysis, model_card_from_run
 
@@ -123,6 +182,9 @@ def train_classifier(
     )
     train_seconds = time.perf_counter() - start
     model.save(out / MODEL_FILE)
+    save_history(
+        history.history, out, title=f"{model_name} on {dataset.name}: learning curves"
+    )
 
     proba = model.predict(split.x_test, verbose=0)
     losses = history.history.get("loss", [])
@@ -188,5 +250,22 @@ def train_classifier(
     }
     run["error_analysis"] = {"dir": "errors"}
     (out / RUN_FILE).write_text(json.dumps(run, indent=2))
+    val_accuracy = history.history["val_accuracy"]
+    final_metrics = {
+        "model": model_name,
+        "dataset": dataset.name,
+        "test_accuracy": run["metrics"]["test_accuracy"],
+        "test_f1_macro": run["metrics"]["test_f1_macro"],
+        "val_accuracy": run["metrics"]["final_val_accuracy"],
+        "best_val_accuracy": float(np.nanmax(val_accuracy)),
+        "final_train_loss": run["metrics"]["final_train_loss"],
+        "epochs_run": run["metrics"]["epochs_run"],
+        "train_seconds": run["train_seconds"],
+        "backend": run["backend"],
+        "params": run["params"],
+        "n_test": run["dataset"]["n_test"],
+        "measured_on": run["metrics"]["measured_on"],
+    }
+    (out / METRICS_FILE).write_text(json.dumps(final_metrics, indent=2))
     model_card_from_run(out)
     return run

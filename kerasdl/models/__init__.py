@@ -92,6 +92,18 @@ from kerasdl.models.sequence import (
     make_reversal_task,
     sequence_exact_match,
 )
+from kerasdl.models.transfer import (
+    InferenceModeModel,
+    application_names,
+    backbone_blocks,
+    build_transfer_model,
+    feature_extractor,
+    fit_transfer,
+    freeze_backbone,
+    get_backbone,
+    load_backbone,
+    unfreeze_top_blocks,
+)
 from kerasdl.models.unet import UNet
 from kerasdl.models.vae import (
     VAE,
@@ -111,6 +123,16 @@ from kerasdl.models.word2vec import (
 )
 
 __all__ = [
+    "InferenceModeModel",
+    "application_names",
+    "backbone_blocks",
+    "build_transfer_model",
+    "feature_extractor",
+    "fit_transfer",
+    "freeze_backbone",
+    "get_backbone",
+    "load_backbone",
+    "unfreeze_top_blocks",
     "AlexNet",
     "EfficientNet",
     "EfficientNetB0",

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.kerasdl-installed
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench bench-generative bench-rl bench-sequences tune-distributed lint clean
+.PHONY: install demo test bench bench-generative bench-rl bench-sequences bench-vision bench-tuning tune-distributed lint clean
 
 install: $(STAMP)
 
@@ -37,6 +37,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax
 	$(MAKE) bench-sequences
+	$(MAKE) bench-vision
+	$(MAKE) bench-tuning
 
 # Sequences and transformers: hand-written cells vs Keras, the forecaster vs naive
 # forecasts, the GPT-like character LM and its KV cache, the encoder-decoder on dates,
@@ -48,6 +50,19 @@ bench-sequences: install
 	$(BIN)/python benchmarks/bench_seq2seq.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_vit.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_bert.py --backends tensorflow,jax
+
+# Vision: CNN families in 5-fold CV, augmentation cost, transfer learning with few
+# labels, U-Net segmentation, CenterNet detection (about an hour on a 2-core CPU).
+bench-vision: install
+	$(BIN)/python benchmarks/bench_convnets.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_augmentation.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_transfer.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_segmentation.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_detection.py --backends tensorflow,jax
+
+# The CNN tuned inside each training fold vs the untuned CNN, digits (about 40 minutes).
+bench-tuning: install
+	$(BIN)/python benchmarks/bench_tuned.py --backends tensorflow,jax
 
 # Generative models only (about half an hour per backend on a 2-core CPU).
 bench-generative: install

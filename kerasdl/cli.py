@@ -175,13 +175,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "tune",
         help="search a model family's hyperparameters with Keras Tuner",
         description="Search the hyperparameters of a model family (mlp, cnn, "
-        "recurrent, transformer) with Keras Tuner (hyperband, random or bayesian) "
+        "resnet, recurrent, transformer) with Keras Tuner (hyperband, random or bayesian) "
         "on a validation part of the training data; score the best model once on "
         "a held-out test part; write DIR/tune.json, trials.csv, trials.png and "
         "best_model.keras. Run it again without --overwrite to resume an "
         "interrupted search.",
     )
-    p.add_argument("--family", required=True, help="mlp, cnn, recurrent or transformer")
+    p.add_argument(
+        "--family", required=True, help="mlp, cnn, resnet, recurrent or transformer"
+    )
     _add_data_source(p)
     p.add_argument(
         "--tuner", default="hyperband", help="hyperband (default), random, bayesian"

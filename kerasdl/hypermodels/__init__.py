@@ -4,7 +4,8 @@ Each HyperModel takes the data's shape in `__init__` and declares its search spa
 `build(hp)`, every default equal to the untuned model (keras-tuner's `HyperResNet`
 contract), so `hypermodel.build(keras_tuner.HyperParameters())` is the untuned model.
 
-- `MLPHyperModel`, `CNNHyperModel`, `RecurrentHyperModel`, `TransformerHyperModel`;
+- `MLPHyperModel`, `CNNHyperModel` (SmallCNN), `ResNetHyperModel`,
+  `RecurrentHyperModel`, `TransformerHyperModel`;
   `get_hypermodel(family, input_shape, num_classes, ...)` by name;
   `register_hypermodel` adds a family.
 - `run_search`: Hyperband, random or Bayesian search on a dataset or your data,
@@ -38,6 +39,7 @@ from kerasdl.hypermodels.registry import (
     list_hypermodels,
     register_hypermodel,
 )
+from kerasdl.hypermodels.resnet import ResNetHyperModel
 from kerasdl.hypermodels.search import run_search, tune_on_training_data
 from kerasdl.hypermodels.space import Param
 from kerasdl.hypermodels.transformer import TransformerHyperModel
@@ -49,6 +51,7 @@ from kerasdl.hypermodels.tuners import (
 )
 
 __all__ = [
+    "ResNetHyperModel",
     "format_summary",
     "launch_distributed_search",
     "BATCH_SIZES",

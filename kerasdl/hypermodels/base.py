@@ -1,6 +1,6 @@
 """`ClassifierHyperModel`: what every kerasdl HyperModel shares.
 
-A family (MLP, CNN, recurrent, transformer; later ResNet and others) is a subclass
+A family (MLP, CNN, ResNet, recurrent, transformer) is a subclass
 that declares a *model* search space (`model_space`) and builds a network from one
 set of values (`build_network`). The base class adds the *training* search space
 (learning rate, schedule, optimizer, batch size), wraps the network with input

@@ -11,6 +11,7 @@ def _builtins() -> None:
     from kerasdl.hypermodels.cnn import CNNHyperModel
     from kerasdl.hypermodels.mlp import MLPHyperModel
     from kerasdl.hypermodels.recurrent import RecurrentHyperModel
+    from kerasdl.hypermodels.resnet import ResNetHyperModel
     from kerasdl.hypermodels.transformer import TransformerHyperModel
 
     for cls in (
@@ -18,6 +19,7 @@ def _builtins() -> None:
         CNNHyperModel,
         RecurrentHyperModel,
         TransformerHyperModel,
+        ResNetHyperModel,
     ):
         _REGISTRY[cls.family] = cls
 
@@ -65,8 +67,8 @@ def get_hypermodel(family: str, input_shape, num_classes, **kwargs):
     """A HyperModel of the registered `family` for data of this shape.
 
     Args:
-        family: `"mlp"`, `"cnn"`, `"recurrent"`, `"transformer"` or a family added
-            with `register_hypermodel`.
+        family: `"mlp"`, `"cnn"`, `"recurrent"`, `"transformer"`, `"resnet"` or a
+            family added with `register_hypermodel`.
         input_shape: Shape of one sample (no batch axis).
         num_classes: Number of classes.
         **kwargs: Passed to the HyperModel (`flat_input`, `num_train_samples`,

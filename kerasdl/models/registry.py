@@ -113,8 +113,11 @@ def _flat_cnn(input_shape, num_classes, **kwargs):
     return SmallCNN(input_shape, num_classes, flat_input=True, **kwargs)
 
 
-def _flat_convnet(input_shape, num_classes, *, builder, **kwargs):
-    """A `kerasdl.models.convnets` builder behind a Reshape from flat inputs."""
+def flat_convnet(input_shape, num_classes, *, builder, **kwargs):
+    """A `kerasdl.models.convnets` builder (by name, e.g. `"ResNet18"`) behind a
+    Reshape from flat rows, as the registry trains it: `Input((h*w*c,)) ->
+    Reshape "to_image" -> the convnet` (a nested model). Used by the registry's
+    convnet entries and by `kerasdl.hypermodels.ResNetHyperModel`."""
     import keras
 
     from kerasdl.models import convnets
@@ -133,7 +136,7 @@ def _convnet_spec(name, builder, description, **settings):
     """A `ModelSpec` for a convnet builder (images only, inputs not standardized)."""
     return ModelSpec(
         name=name,
-        builder=functools.partial(_flat_convnet, builder=builder),
+        builder=functools.partial(flat_convnet, builder=builder),
         inputs=("image",),
         description=description,
         standardize=False,

@@ -97,7 +97,7 @@ def test_view_shares_the_weights(twins):
 
 
 def test_nested_convnet_is_explained_through_the_view():
-    # The registry's layout (`_flat_convnet`): Input -> Reshape "to_image" -> the
+    # The registry's layout (`flat_convnet`): Input -> Reshape "to_image" -> the
     # convnet as a nested functional model.
     image_in = keras.Input((8, 8, 1))
     inner = keras.Model(image_in, _convnet(image_in, 3), name="inner")

@@ -38,9 +38,9 @@ def test_registry_lists_the_families_and_refuses_unknown_ones():
     assert isinstance(get_hypermodel("mlp", (4,), 2), MLPHyperModel)
     assert isinstance(get_hypermodel("mlp", (4,), 2), ClassifierHyperModel)
     with pytest.raises(ValueError) as error:
-        get_hypermodel("resnet", (8, 8, 1), 10)
+        get_hypermodel("gan", (8, 8, 1), 10)
     assert _one_line(error) == (
-        "Unknown family 'resnet'; choose one of: mlp, cnn, recurrent, transformer."
+        "Unknown family 'gan'; choose one of: mlp, cnn, recurrent, transformer, resnet."
     )
 
 

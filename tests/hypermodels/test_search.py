@@ -136,7 +136,7 @@ def test_resuming_with_other_settings_is_refused(resumed):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"family": "resnet"}, "Unknown family 'resnet'"),
+        ({"family": "gan"}, "Unknown family 'gan'"),
         ({"family": "mlp", "tuner": "grid"}, "Unknown tuner 'grid'"),
         ({"family": "mlp", "max_trials": 0}, "`max_trials` must be an integer"),
         ({"family": "mlp", "dataset": "sunspots"}, "needs a classification dataset"),

@@ -48,6 +48,7 @@ from kerasdl.training.optimizers import get_optimizer
 
 __all__ = [
     "BACKBONE_LAYER_NAME",
+    "HEAD_POOLINGS",
     "InferenceModeModel",
     "application_names",
     "backbone_blocks",
@@ -62,6 +63,12 @@ __all__ = [
 
 #: The name of the backbone sub-model inside a transfer model.
 BACKBONE_LAYER_NAME = "backbone"
+#: `build_transfer_model(pooling=...)`: how the head turns a feature map into a vector.
+HEAD_POOLINGS = {
+    "avg": keras.layers.GlobalAveragePooling2D,
+    "max": keras.layers.GlobalMaxPooling2D,
+    "flatten": keras.layers.Flatten,
+}
 
 # Block prefixes of the keras.applications graphs, tried in this order.
 _BLOCK_PATTERNS = (
@@ -361,6 +368,7 @@ def build_transfer_model(
     num_classes,
     *,
     layer_name=None,
+    pooling="avg",
     dropout=0.2,
     head_activation="softmax",
     name=None,
@@ -369,7 +377,7 @@ def build_transfer_model(
 
     Graph: inputs -> backbone features (an `InferenceModeModel`: always in
     inference mode, so batch norm uses its moving statistics, also during `fit`)
-    -> global average pooling (skipped for pooled features) -> Dropout ->
+    -> `pooling` (skipped for pooled features) -> Dropout ->
     Dense(`num_classes`). The backbone starts frozen; `fit_transfer` or
     `unfreeze_top_blocks` unfreeze parts of it.
 
@@ -379,6 +387,13 @@ def build_transfer_model(
             not copied: training the transfer model changes them.
         num_classes: Number of classes of the new task (>= 2).
         layer_name: Where to cut the backbone (default: see `feature_extractor`).
+            The top layers are the most specific to the source task; a lower
+            cut transfers better when the new task differs (see
+            `benchmarks/bench_transfer.py`).
+        pooling: How a feature map becomes a vector: `"avg"` (global average),
+            `"max"` (global max) or `"flatten"` (keeps where each feature is:
+            better for small maps cut from a lower layer, at the cost of more
+            head weights).
         dropout: Dropout before the new Dense layer, in [0, 1).
         head_activation: `"softmax"` or None (logits).
         name: Model name (default `"transfer_<backbone name>"`).
@@ -393,6 +408,10 @@ def build_transfer_model(
             f"{type(backbone).__name__}."
         )
     num_classes = check_int("num_classes", num_classes, minimum=2)
+    if pooling not in HEAD_POOLINGS:
+        raise ValueError(
+            f"`pooling` must be one of {HEAD_POOLINGS}; received pooling={pooling!r}."
+        )
     dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)
     if head_activation not in ("softmax", None):
         raise ValueError(
@@ -409,7 +428,7 @@ def build_transfer_model(
     inputs = keras.Input(shape=features.inputs[0].shape[1:], name="images")
     x = features(inputs, training=False)
     if _rank(x) == 4:
-        x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
+        x = HEAD_POOLINGS[pooling](name="head_pool")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     outputs = keras.layers.Dense(

@@ -358,12 +358,39 @@ def test_transfer_model_config_round_trip():
         ({"dropout": -0.1}, "dropout"),
         ({"head_activation": "relu"}, "head_activation"),
         ({"layer_name": "nope"}, "layer_name"),
+        ({"pooling": "mean"}, "pooling"),
     ],
 )
 def test_transfer_model_bad_arguments(kwargs, match):
     kwargs = {"num_classes": 3, **kwargs}
     with pytest.raises(ValueError, match=match):
         build_transfer_model(tiny_resnet(), **kwargs)
+
+
+@pytest.mark.parametrize("pooling", ["avg", "max", "flatten"])
+def test_transfer_model_pooling_of_a_lower_cut(pooling):
+    # Cut after stage 1 (8x8x8 maps): the head sees 8 features pooled, or all
+    # 8*8*8 with "flatten", and the outputs follow that vector exactly.
+    source = tiny_resnet()
+    model = build_transfer_model(
+        source, 3, layer_name="stage1_block1", pooling=pooling, dropout=0.0
+    )
+    head = model.get_layer("head_predictions")
+    assert head.kernel.shape == ((512, 3) if pooling == "flatten" else (8, 3))
+    x = images(4)
+    features = keras.ops.convert_to_numpy(
+        feature_extractor(source, "stage1_block1")(x, training=False)
+    )
+    vector = {
+        "avg": features.mean(axis=(1, 2)),
+        "max": features.max(axis=(1, 2)),
+        "flatten": features.reshape(4, -1),
+    }[pooling]
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in head.weights)
+    logits = vector @ kernel + bias
+    expected = np.exp(logits - logits.max(-1, keepdims=True))
+    expected /= expected.sum(-1, keepdims=True)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
 
 
 def test_transfer_model_needs_a_model():

@@ -175,11 +175,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "tune",
         help="search a model family's hyperparameters with Keras Tuner",
         description="Search the hyperparameters of a model family (mlp, cnn, "
-        "resnet, recurrent, transformer) with Keras Tuner (hyperband, random or bayesian) "
-        "on a validation part of the training data; score the best model once on "
-        "a held-out test part; write DIR/tune.json, trials.csv, trials.png and "
-        "best_model.keras. Run it again without --overwrite to resume an "
-        "interrupted search.",
+        "resnet, recurrent, transformer) with Keras Tuner (hyperband, random or "
+        "bayesian) on a validation part of the training data; score the best "
+        "model once on a held-out test part; write DIR/tune.json, trials.csv, "
+        "trials.png and best_model.keras. Run it again without --overwrite to "
+        "resume an interrupted search.",
     )
     p.add_argument(
         "--family", required=True, help="mlp, cnn, resnet, recurrent or transformer"

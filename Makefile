@@ -6,6 +6,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kerasdl-installed
 BACKENDS ?= tensorflow jax
 PYTEST_ARGS ?=
+# Test processes per backend pass (pytest-xdist; each test file stays in one process,
+# so module fixtures are built once). Most of a test's time is single-threaded Python
+# and XLA compilation, so two processes on two cores nearly halve the wall time.
+TEST_WORKERS ?= 2
 
 .PHONY: install demo test bench bench-generative bench-rl bench-sequences bench-vision bench-tuning tune-distributed lint clean
 
@@ -26,7 +30,8 @@ demo: install
 test: install
 	@for backend in $(BACKENDS); do \
 		echo "== tests on KERAS_BACKEND=$$backend =="; \
-		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -n $(TEST_WORKERS) \
+			--dist loadfile --durations=10 $(PYTEST_ARGS); rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests on $$backend"; exit 1; fi; \
 		if [ $$rc -ne 0 ]; then exit $$rc; fi; \
 	done

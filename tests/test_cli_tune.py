@@ -54,7 +54,7 @@ def test_tune_writes_tune_json_and_reloads_a_finished_search(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--family", "resnet"], "Unknown family 'resnet'; choose one of: mlp, cnn"),
+        (["--family", "gan"], "Unknown family 'gan'; choose one of: mlp, cnn"),
         (["--family", "mlp", "--tuner", "grid"], "Unknown tuner 'grid'"),
         (["--family", "mlp", "--set", "width=512:32"], "`width` range must be"),
         (["--family", "cnn", "--dataset", "iris"], "The cnn family needs images"),

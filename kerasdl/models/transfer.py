@@ -6,11 +6,15 @@ fine-tuning"):
 1. Take a backbone: one of our convnets trained on another task, a saved
    `.keras` model, or a `keras.applications` model with `weights="imagenet"` or a
    weights file (`load_backbone`).
-2. Cut it at its last feature map and put a new head on it
-   (`build_transfer_model`): global average pooling -> dropout -> Dense. The
-   backbone is called with `training=False`, so its batch-norm layers always use
-   their moving statistics, also when they are unfrozen later: a small new
-   dataset never overwrites the statistics learned on the large one.
+2. Cut it at its last feature map, or lower (`layer_name`), and put a new head
+   on it (`build_transfer_model`): pooling (average, max or flatten) -> dropout
+   -> Dense. The backbone runs inside an `InferenceModeModel`, so its batch-norm
+   layers always use their moving statistics, also when they are unfrozen later
+   and `fit` passes `training=True`: a small new dataset never overwrites the
+   statistics learned on the large one. The top layers are the most specific to
+   the source task; when the new task differs, a lower cut transfers better
+   (`benchmarks/bench_transfer.py`: on digits 0-4 -> 5-9, the top cut loses to
+   training from scratch and a cut after stage 2 beats it).
 3. Train the head with the backbone frozen, then unfreeze the top N blocks of the
    backbone and train again at a lower learning rate (`fit_transfer`). Batch-norm
    scales and offsets stay frozen too unless `train_batchnorm=True`.

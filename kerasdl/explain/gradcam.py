@@ -113,6 +113,13 @@ def conv_layer_names(model) -> list[str]:
     ]
 
 
+def _is_wide(shape) -> bool:
+    """Whether a `(batch, height, width, channels)` map has more than one position
+    (unknown sizes count as wide)."""
+    height, width = shape[1:3]
+    return height is None or width is None or height * width > 1
+
+
 def _default_target(model):
     spatial = _spatial_layers(model)
     convs = [
@@ -124,7 +131,10 @@ def _default_target(model):
             "(Conv2D, DepthwiseConv2D, SeparableConv2D or a conv block) to take "
             "Grad-CAM at; pass layer_name= naming a layer with a 4-D output."
         )
-    last = convs[-1]
+    # A 1x1 map (a small image after all its downsampling: ResNet-18 on 8x8
+    # digits) cannot say where; take the last convolution with a larger map.
+    wide = [i for i in convs if _is_wide(spatial[i][1])]
+    last = wide[-1] if wide else convs[-1]
     size = spatial[last][1][1:3]
     chosen = last
     for i in range(last + 1, len(spatial)):
@@ -140,7 +150,9 @@ def default_target_layer(model) -> str:
     convolution, among that convolution and the layers after it: so the map is taken
     after the convolution's batch normalization and non-linearity (as Grad-CAM
     uses rectified conv features), and after the `Add` and activation that end a
-    residual block, but before any pooling that would coarsen it.
+    residual block, but before any pooling that would coarsen it. When the last
+    convolution's map is 1x1 (ResNet-18 on 8x8 digits ends at 1x1), which cannot
+    say where anything is, the last convolution with a larger map is used.
 
     Args:
         model: A built functional or Sequential image classifier.

@@ -338,3 +338,20 @@ def test_models_grad_cam_cannot_explain():
     unbuilt = keras.Sequential([layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(2)])
     with pytest.raises(ValueError, match="keras.Input"):
         grad_cam(unbuilt, x)
+
+
+def test_default_layer_skips_a_final_1x1_map():
+    # ResNet with four stages on 8x8 images: 8 -> 8 -> 4 -> 2 -> 1. The last
+    # stage's 1x1 map cannot localise anything (its heatmap is flat), so the
+    # default is the end of stage 3, at 2x2.
+    from kerasdl.models import ResNet
+
+    model = ResNet(
+        (8, 8, 1), 3, stackwise_filters=(4, 4, 4, 4), stackwise_depth=(1, 1, 1, 1)
+    )
+    assert model.get_layer("stage4_block1").output.shape[1:3] == (1, 1)
+    assert default_target_layer(model) == "stage3_block1"
+    image = np.random.default_rng(0).random((8, 8, 1)).astype("float32")
+    heatmap = grad_cam(model, image)
+    assert heatmap.shape == (8, 8)
+    assert heatmap.max() > heatmap.min()  # the 1x1 map would give a flat one

@@ -32,6 +32,17 @@ SGD_MOMENTUM = 0.9
 WARMUP_FRACTION = 20  # warmup_cosine warms up over total_steps // 20 (5%)
 
 
+def check_image_shape(family: str, input_shape) -> None:
+    """ValueError unless `input_shape` is `(height, width, channels)` with height
+    and width >= 3 (the smallest image a 3x3 convolution family takes)."""
+    if len(input_shape) != 3 or min(input_shape[:2]) < 3:
+        raise ValueError(
+            f"The {family} family needs images: `input_shape` must be (height, "
+            "width, channels) with height and width >= 3; received input_shape="
+            f"{input_shape!r}."
+        )
+
+
 def _check_shape(input_shape) -> tuple[int, ...]:
     if (
         not isinstance(input_shape, (tuple, list))
@@ -151,6 +162,24 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
             space[name] = space[name].override(name, value)
         self.space: dict[str, Param] = space
         self.check_space(space)
+
+    def take_registry_defaults(self, model_name: str, base_kwargs=None) -> None:
+        """Take the untuned settings from the registry's `model_name` entry.
+
+        Sets `default_learning_rate`, `default_batch_size`, `default_epochs` and
+        `default_standardize`, and keeps the entry's builder arguments (over
+        `base_kwargs`, the builder's own defaults) as `self._untuned_kwargs`, so
+        the untuned HyperModel trains what `kerasdl compare` trains. Subclasses
+        call it before `super().__init__`.
+        """
+        from kerasdl.models.registry import get_model_spec
+
+        spec = get_model_spec(model_name)
+        self.default_learning_rate = spec.learning_rate
+        self.default_batch_size = spec.batch_size
+        self.default_epochs = spec.epochs
+        self.default_standardize = spec.standardize
+        self._untuned_kwargs = {**(base_kwargs or {}), **spec.builder_kwargs}
 
     # ----------------------------------------------------------------- to override
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from kerasdl.hypermodels.base import ClassifierHyperModel
+from kerasdl.hypermodels.base import ClassifierHyperModel, check_image_shape
 from kerasdl.hypermodels.space import choice, float_range, int_range
 
 
@@ -45,23 +45,11 @@ class CNNHyperModel(ClassifierHyperModel):
     family = "cnn"
 
     def __init__(self, input_shape, num_classes, **kwargs):
-        from kerasdl.models.registry import get_model_spec
-
-        spec = get_model_spec("cnn")
-        self.default_learning_rate = spec.learning_rate
-        self.default_batch_size = spec.batch_size
-        self.default_epochs = spec.epochs
-        self.default_standardize = spec.standardize
-        self._untuned_kwargs = {**_small_cnn_defaults(), **spec.builder_kwargs}
+        self.take_registry_defaults("cnn", _small_cnn_defaults())
         super().__init__(input_shape, num_classes, **kwargs)
 
     def check_input_shape(self, input_shape):
-        if len(input_shape) != 3 or min(input_shape[:2]) < 3:
-            raise ValueError(
-                "The cnn family needs images: `input_shape` must be (height, width, "
-                f"channels) with height and width >= 3; received input_shape="
-                f"{input_shape!r}."
-            )
+        check_image_shape(self.family, input_shape)
 
     def model_space(self):
         untuned = self._untuned_kwargs

@@ -6,13 +6,6 @@ from kerasdl.hypermodels.base import ClassifierHyperModel
 from kerasdl.hypermodels.space import boolean, float_range, int_range
 
 
-def _untuned():
-    """The registry's `mlp` entry: the model `kerasdl compare` trains untuned."""
-    from kerasdl.models.registry import get_model_spec
-
-    return get_model_spec("mlp")
-
-
 class MLPHyperModel(ClassifierHyperModel):
     """Search space of the multilayer perceptron (`kerasdl.models.MLP`).
 
@@ -43,12 +36,7 @@ class MLPHyperModel(ClassifierHyperModel):
     family = "mlp"
 
     def __init__(self, input_shape, num_classes, **kwargs):
-        spec = _untuned()
-        self.default_learning_rate = spec.learning_rate
-        self.default_batch_size = spec.batch_size
-        self.default_epochs = spec.epochs
-        self.default_standardize = spec.standardize
-        self._untuned_kwargs = dict(spec.builder_kwargs)
+        self.take_registry_defaults("mlp")
         super().__init__(input_shape, num_classes, **kwargs)
 
     def model_space(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from kerasdl.hypermodels.base import ClassifierHyperModel
+from kerasdl.hypermodels.base import ClassifierHyperModel, check_image_shape
 from kerasdl.hypermodels.space import boolean, choice, float_range
 
 #: The searched variants: the basic-block ResNets (ResNet-50's bottleneck blocks
@@ -62,23 +62,11 @@ class ResNetHyperModel(ClassifierHyperModel):
     family = "resnet"
 
     def __init__(self, input_shape, num_classes, **kwargs):
-        from kerasdl.models.registry import get_model_spec
-
-        spec = get_model_spec(UNTUNED)
-        self.default_learning_rate = spec.learning_rate
-        self.default_batch_size = spec.batch_size
-        self.default_epochs = spec.epochs
-        self.default_standardize = spec.standardize
-        self._untuned_kwargs = {**_resnet_defaults(), **spec.builder_kwargs}
+        self.take_registry_defaults(UNTUNED, _resnet_defaults())
         super().__init__(input_shape, num_classes, **kwargs)
 
     def check_input_shape(self, input_shape):
-        if len(input_shape) != 3 or min(input_shape[:2]) < 3:
-            raise ValueError(
-                "The resnet family needs images: `input_shape` must be (height, "
-                "width, channels) with height and width >= 3; received input_shape="
-                f"{input_shape!r}."
-            )
+        check_image_shape(self.family, input_shape)
 
     def model_space(self):
         untuned = self._untuned_kwargs

@@ -97,7 +97,13 @@ def application_names() -> list[str]:
 
 
 def _keras_home() -> Path:
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    """The folder Keras caches downloads in: asked of Keras itself (it falls back
+    to /tmp/.keras when ~/.keras is not writable), else `$KERAS_HOME`/~/.keras."""
+    try:
+        from keras.src.backend.config import keras_home
+    except ImportError:  # a Keras without that (private) accessor
+        return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    return Path(keras_home()).expanduser()
 
 
 def _check_weights_file(weights) -> Path:

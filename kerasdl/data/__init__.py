@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 
 from kerasdl.data import opencv
-from kerasdl.data.dataset import TASKS, Dataset, check_xy
+from kerasdl.data.dataset import FEATURE_ROLES, TASKS, Dataset, check_xy
 from kerasdl.data.embedded import (
     load_breast_cancer,
     load_diabetes,
@@ -129,6 +129,7 @@ __all__ = [
     "ShapesDetection",
     "CharTokenizer",
     "EMBEDDED_DATASETS",
+    "FEATURE_ROLES",
     "KERAS_DATASETS",
     "TASKS",
     "Dataset",

@@ -8,6 +8,9 @@ import numpy as np
 
 TASKS = ("classification", "regression", "forecasting", "text")
 
+#: The roles a table's feature column can play (`Dataset.feature_types` values).
+FEATURE_ROLES = ("numeric", "categorical", "text", "date")
+
 
 @dataclass
 class Dataset:
@@ -15,7 +18,9 @@ class Dataset:
 
     Attributes:
         x: Inputs. Images are `(n, height, width, channels)` float32 in [0, 1];
-            tabular data is `(n, features)` float32; a time series is `(n,)` float32;
+            tabular data is `(n, features)` float32, or a pandas `DataFrame` of the
+            raw feature columns when the table has non-numeric columns or missing
+            cells (a *raw table*: see `feature_types`); a time series is `(n,)` float32;
             a text corpus is a `(n_documents,)` array of `str`.
         y: Targets (`(n,)` int64 class indices, or float32 values), or `None` when the
             data has no target (a series, a corpus).
@@ -24,6 +29,10 @@ class Dataset:
         description: One paragraph: what the data is and where it comes from.
         class_names: Names of the classes, index-aligned with `y` (classification).
         feature_names: Names of the columns of `x` (tabular data).
+        feature_types: For tables, the role of every feature column, in column
+            order: `{"bill_length_mm": "numeric", "island": "categorical", ...}`
+            with roles from `FEATURE_ROLES`. Set by `load_csv`/`load_table`;
+            `None` for images, series and corpora.
         extra: Anything else a loader knows (e.g. the years of a yearly series).
     """
 
@@ -35,10 +44,17 @@ class Dataset:
     class_names: list[str] | None = None
     feature_names: list[str] | None = None
     extra: dict = field(default_factory=dict)
+    feature_types: dict[str, str] | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}; received {self.task!r}.")
+        if self.feature_types is not None:
+            bad = {c: r for c, r in self.feature_types.items() if r not in FEATURE_ROLES}
+            if bad:
+                raise ValueError(
+                    f"feature_types roles must be in {FEATURE_ROLES}; received {bad}."
+                )
         if self.y is not None and len(self.x) != len(self.y):
             raise ValueError(
                 f"x and y must have the same length; received len(x)={len(self.x)} "
@@ -54,6 +70,12 @@ class Dataset:
         if self.task != "classification":
             return None
         return len(self.class_names) if self.class_names else int(self.y.max()) + 1
+
+    @property
+    def is_raw_table(self) -> bool:
+        """True when `x` is a pandas `DataFrame` of raw columns (strings, missing
+        cells, dates) that models must encode inside each training fold."""
+        return hasattr(self.x, "columns") and hasattr(self.x, "iloc")
 
     @property
     def is_image(self) -> bool:

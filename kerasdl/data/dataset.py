@@ -50,7 +50,8 @@ class Dataset:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}; received {self.task!r}.")
         if self.feature_types is not None:
-            bad = {c: r for c, r in self.feature_types.items() if r not in FEATURE_ROLES}
+            roles = self.feature_types.items()
+            bad = {c: r for c, r in roles if r not in FEATURE_ROLES}
             if bad:
                 raise ValueError(
                     f"feature_types roles must be in {FEATURE_ROLES}; received {bad}."

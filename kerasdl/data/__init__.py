@@ -1,5 +1,6 @@
 """Datasets for kerasdl: real data that works offline, the keras.datasets sets when
-cached, the user's own files, and leak-free splitting and scaling.
+cached, the user's own files and tables as they come (`load_table`), and leak-free
+splitting and scaling.
 
 Every loader returns a `Dataset` (NumPy arrays plus metadata). `load_dataset(name)`
 loads any built-in set by name; `EMBEDDED_DATASETS` are those that ship inside an
@@ -30,6 +31,7 @@ from kerasdl.data.embedded import (
     load_text_corpus,
     load_wine,
 )
+from kerasdl.data.embedded_tables import load_cars, load_penguins, load_seattle_weather
 from kerasdl.data.keras_datasets import (
     DatasetUnavailableError,
     keras_cache_dir,
@@ -51,6 +53,7 @@ from kerasdl.data.splits import (
     stratified_kfold,
     train_val_test_split,
 )
+from kerasdl.data.table import describe_table, infer_feature_types, load_table
 from kerasdl.data.text import CharTokenizer, WordTokenizer, split_text, word_split
 from kerasdl.data.user import load_csv, load_image_folder, load_text_file
 
@@ -62,6 +65,9 @@ _LOADERS = {
     "diabetes": load_diabetes,
     "sunspots": load_sunspots,
     "text_corpus": load_text_corpus,
+    "penguins": load_penguins,
+    "cars": load_cars,
+    "seattle_weather": load_seattle_weather,
     "mnist": load_mnist,
     "fashion_mnist": load_fashion_mnist,
     "cifar10": load_cifar10,
@@ -77,6 +83,9 @@ EMBEDDED_DATASETS = (
     "diabetes",
     "sunspots",
     "text_corpus",
+    "penguins",
+    "cars",
+    "seattle_weather",
 )
 
 #: Names of the keras.datasets sets: read from the Keras cache, downloaded if allowed.
@@ -138,9 +147,12 @@ __all__ = [
     "Standardizer",
     "WordTokenizer",
     "check_xy",
+    "describe_table",
+    "infer_feature_types",
     "keras_cache_dir",
     "list_datasets",
     "load_breast_cancer",
+    "load_cars",
     "load_cifar10",
     "load_csv",
     "load_dataset",
@@ -151,7 +163,10 @@ __all__ = [
     "load_imdb",
     "load_iris",
     "load_mnist",
+    "load_penguins",
+    "load_seattle_weather",
     "load_sunspots",
+    "load_table",
     "load_text_corpus",
     "load_text_file",
     "load_wine",

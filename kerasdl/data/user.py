@@ -1,8 +1,9 @@
 """Load the user's own data: a CSV table, a folder of images, a text file.
 
 Every loader returns the same `Dataset` as the built-in sets, and turns the usual
-mistakes (wrong path, wrong column, text in a numeric column, missing values) into a
-`ValueError` that names the argument and what was received.
+mistakes (wrong path, wrong column, unreadable file, empty folder) into a `ValueError`
+that names the argument and what was received. A CSV is read as it comes (text
+columns, missing cells, dates): see `kerasdl.data.table.load_table`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import warnings
 import numpy as np
 
 from kerasdl.data.dataset import Dataset
+from kerasdl.data.table import MAX_CLASSES_FOR_INTEGERS, _stem, load_table
 
 __all__ = [
     "load_csv",
@@ -21,25 +23,29 @@ __all__ = [
     "MAX_CLASSES_FOR_INTEGERS",
 ]
 
-#: An integer-valued numeric target with at most this many distinct values is taken as
-#: class labels by `load_csv` (unless `task=` says otherwise); more is a regression.
-MAX_CLASSES_FOR_INTEGERS = 20
-
 _COLOR_MODES = {"rgb": ("RGB", 3), "grayscale": ("L", 1)}
 
 
-def _stem(path) -> str:
-    return os.path.splitext(os.path.basename(os.path.normpath(str(path))))[0]
+def load_csv(
+    path,
+    target: str,
+    *,
+    name: str | None = None,
+    task: str | None = None,
+    categorical=(),
+    text=(),
+    ignore=(),
+    groups: str | None = None,
+    sep: str | None = None,
+):
+    """Load a CSV table (header row first) as a tabular `Dataset`, as it comes.
 
-
-def _format_columns(columns, limit: int = 20) -> str:
-    shown = [repr(c) for c in list(columns)[:limit]]
-    more = len(columns) - limit
-    return ", ".join(shown) + (f", ... ({more} more)" if more > 0 else "")
-
-
-def load_csv(path, target: str, *, name: str | None = None, task: str | None = None):
-    """Load a CSV table (header row first) as a tabular `Dataset`.
+    A thin front to `kerasdl.data.load_table`, which documents the rules in full.
+    The delimiter (`,` `;` TAB `|`) is detected unless `sep` is given. Every column
+    gets a role (numeric, categorical, text or date; see `infer_feature_types`);
+    empty, constant and ID-like columns are dropped (listed in
+    `extra["dropped_columns"]`), and rows whose target is missing are dropped with
+    a warning (counted in `extra["dropped_target_rows"]`).
 
     The task is inferred from the target column unless `task` is given: text or
     boolean labels, or integer values with at most `MAX_CLASSES_FOR_INTEGERS`
@@ -52,146 +58,48 @@ def load_csv(path, target: str, *, name: str | None = None, task: str | None = N
         target: Name of the column to predict; every other column is a feature.
         name: Dataset name; defaults to the file name without extension.
         task: Force `"classification"` or `"regression"` instead of inferring it.
+        categorical: Column name(s) to treat as categories (e.g. integer codes).
+        text: Column name(s) to treat as free text.
+        ignore: Column name(s) to drop.
+        groups: A column that groups the rows (e.g. a patient id): removed from the
+            features and returned in `extra["groups"]`.
+        sep: The delimiter, when detection is not wanted.
 
     Returns:
-        A `Dataset` with `x` float32 `(n, n_features)`, `y` int64 (classification) or
-        float32 (regression), `feature_names` (the other columns, in file order) and,
-        for classification, `class_names`.
+        A `Dataset` with `feature_names`, `feature_types` and, for classification,
+        `class_names`; `y` int64 (classification) or float32 (regression). `x` is
+        float32 `(n, n_features)` when every kept column is numeric and complete,
+        otherwise a pandas `DataFrame` of the raw columns (`Dataset.is_raw_table`).
 
     Raises:
-        ValueError: the file is missing, empty or not parseable; `target` is not a
-            column; a feature column is not numeric; a feature or the target has
-            missing values; `task` is invalid or a regression target is not numeric.
+        ValueError: the file is missing, empty or not parseable; `target` or `groups`
+            is not a column; an override names an unknown column, or the target;
+            no feature column is left; the target has a single class, or is not
+            numeric for `task="regression"`; `task` is invalid.
 
     Example:
 
     ```python
     ds = load_csv("houses.csv", target="price")
-    ds.task, ds.feature_names
+    ds.task, ds.feature_types
     ```
     """
-    import pandas as pd
-
-    if task is not None and task not in ("classification", "regression"):
+    if not isinstance(path, (str, os.PathLike)):
         raise ValueError(
-            f"task must be 'classification', 'regression' or None; received {task!r}."
+            "path must be the path of a CSV file; received "
+            f"{type(path).__name__} (pass a DataFrame to kerasdl.data.load_table)."
         )
-    if not os.path.isfile(path):
-        raise ValueError(f"path must be an existing CSV file; received {str(path)!r}.")
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError as exc:
-        raise ValueError(
-            f"path {str(path)!r} is an empty file; expected a CSV table."
-        ) from exc
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(
-            f"path {str(path)!r} could not be parsed as CSV: {exc}"
-        ) from exc
-    if len(frame) == 0:
-        raise ValueError(
-            f"path {str(path)!r} has a header but no data rows; received columns "
-            f"{_format_columns(frame.columns)}."
-        )
-    if target not in frame.columns:
-        raise ValueError(
-            f"target {target!r} is not a column of {str(path)!r}; available columns: "
-            f"{_format_columns(frame.columns)}."
-        )
-    features = frame.drop(columns=[target])
-    if features.shape[1] == 0:
-        raise ValueError(
-            f"target {target!r} is the only column of {str(path)!r}; no features left."
-        )
-    non_numeric = [
-        c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])
-    ]
-    if non_numeric:
-        example = features[non_numeric[0]].dropna()
-        example = repr(example.iloc[0]) if len(example) else "only missing values"
-        raise ValueError(
-            f"feature columns of {str(path)!r} must be numeric; non-numeric column(s): "
-            f"{_format_columns(non_numeric)} (first value of {non_numeric[0]!r}: "
-            f"{example}). Encode them as numbers or drop them first."
-        )
-    missing = features.isna().sum()
-    missing = missing[missing > 0]
-    if len(missing):
-        raise ValueError(
-            f"feature columns of {str(path)!r} contain {int(missing.sum())} missing "
-            f"value(s), in column(s): "
-            + ", ".join(f"{c!r} ({n})" for c, n in missing.items())
-            + ". Impute or drop them first."
-        )
-    y_col = frame[target]
-    n_missing = int(y_col.isna().sum())
-    if n_missing:
-        raise ValueError(
-            f"target {target!r} has {n_missing} missing value(s) in {str(path)!r}; "
-            "drop those rows first."
-        )
-    is_numeric = pd.api.types.is_numeric_dtype(
-        y_col
-    ) and not pd.api.types.is_bool_dtype(y_col)
-    if task is None:
-        if not is_numeric:
-            task = "classification"
-        else:
-            values = y_col.to_numpy(dtype=np.float64)
-            integer_valued = bool(
-                np.all(np.isfinite(values)) and np.all(values % 1 == 0)
-            )
-            n_unique = len(np.unique(values))
-            few = n_unique <= MAX_CLASSES_FOR_INTEGERS
-            task = "classification" if integer_valued and few else "regression"
-    class_names = None
-    if task == "classification":
-        if is_numeric:
-            values = y_col.to_numpy()
-            labels, y = np.unique(values, return_inverse=True)
-            class_names = [_label_str(v) for v in labels]
-        else:
-            as_str = y_col.astype(str).to_numpy()
-            labels, y = np.unique(as_str, return_inverse=True)
-            class_names = [str(v) for v in labels]
-        y = y.astype(np.int64)
-    else:
-        if not is_numeric:
-            raise ValueError(
-                f"task='regression' needs a numeric target; column {target!r} has "
-                f"dtype {y_col.dtype} (first value {y_col.iloc[0]!r})."
-            )
-        y = y_col.to_numpy(dtype=np.float32)
-        if not np.all(np.isfinite(y)):
-            raise ValueError(f"target {target!r} contains infinite values.")
-    x = features.to_numpy(dtype=np.float32)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(
-            f"feature columns of {str(path)!r} contain infinite values (or values too "
-            "large for float32)."
-        )
-    kind = f"{len(class_names)}-class classification" if class_names else "regression"
-    return Dataset(
-        x=x,
-        y=y,
-        name=name or _stem(path),
+    return load_table(
+        path,
+        target,
         task=task,
-        description=(
-            f"User data from {os.path.abspath(path)}: {x.shape[0]} rows, "
-            f"{x.shape[1]} numeric feature columns, target column {target!r} "
-            f"({kind})."
-        ),
-        class_names=class_names,
-        feature_names=[str(c) for c in features.columns],
-        extra={"path": os.path.abspath(path), "target": target},
+        categorical=categorical,
+        text=text,
+        ignore=ignore,
+        groups=groups,
+        name=name,
+        sep=sep,
     )
-
-
-def _label_str(value) -> str:
-    """`1.0` -> `"1"`, so integer labels read from a float column look like integers."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _check_image_size(image_size) -> tuple[int, int]:

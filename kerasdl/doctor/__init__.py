@@ -1,13 +1,16 @@
 """The training doctor: data checks and training diagnostics that say what to do.
 
-The data checks need only NumPy and scikit-learn; `TrainingDiagnostics` (a Keras
+`check_data` looks at arrays, `check_table` at raw tables (a DataFrame of raw
+columns); `diagnose_dataset` picks the right one for a `Dataset`. The data checks
+need only NumPy, pandas and scikit-learn; `TrainingDiagnostics` (a Keras
 callback) is loaded on first use, so `kerasdl doctor data` does not import Keras.
 """
 
 import importlib
 
-from kerasdl.doctor.data_checks import DATA_CHECKS, check_data, diagnose_dataset
+from kerasdl.doctor.data_checks import DATA_CHECKS, check_data
 from kerasdl.doctor.findings import SEVERITIES, Finding, format_findings
+from kerasdl.doctor.table_checks import TABLE_CHECKS, check_table, diagnose_dataset
 
 _LAZY = {"DIAGNOSTIC_CHECKS", "TrainingDiagnostics"}
 
@@ -15,9 +18,11 @@ __all__ = [
     "DATA_CHECKS",
     "DIAGNOSTIC_CHECKS",
     "SEVERITIES",
+    "TABLE_CHECKS",
     "Finding",
     "TrainingDiagnostics",
     "check_data",
+    "check_table",
     "diagnose_dataset",
     "format_findings",
 ]

@@ -691,6 +691,10 @@ def diagnose_dataset(dataset, *, test_size: float = 0.2, seed: int = 0) -> list:
     dataset without targets (a time series) is not split: only the row checks run on
     all of it.
 
+    This is the array path; `kerasdl.doctor.diagnose_dataset` (in `table_checks`)
+    sends raw tables (`dataset.is_raw_table`) to `check_table` and everything else
+    here.
+
     Args:
         dataset: A `kerasdl.data.Dataset` with numeric `x`.
         test_size: Fraction held out as the test part, in (0, 1).
@@ -702,7 +706,8 @@ def diagnose_dataset(dataset, *, test_size: float = 0.2, seed: int = 0) -> list:
     Raises:
         TypeError: `dataset` is not a `Dataset`.
         ValueError: `test_size` outside (0, 1); a text dataset (non-numeric `x`);
-            any input error `check_data` raises.
+            a raw table (use `kerasdl.doctor.diagnose_dataset`); any input error
+            `check_data` raises.
 
     Example:
 
@@ -719,14 +724,12 @@ def diagnose_dataset(dataset, *, test_size: float = 0.2, seed: int = 0) -> list:
             "dataset must be a kerasdl.data.Dataset (e.g. "
             f"kerasdl.data.load_dataset('wine')); received {type(dataset).__name__}."
         )
-    if (
-        isinstance(test_size, bool)
-        or not isinstance(test_size, (int, float, np.number))
-        or not 0 < test_size < 1
-    ):
+    _check_test_size(test_size)
+    if dataset.is_raw_table:
         raise ValueError(
-            f"test_size must be a fraction strictly between 0 and 1; received "
-            f"{test_size!r}."
+            f"dataset {dataset.name!r} is a raw table (x is a DataFrame of raw "
+            "columns); kerasdl.doctor.diagnose_dataset runs the table checks on it "
+            "(kerasdl.doctor.table_checks), this function only the array checks."
         )
     x = np.asarray(dataset.x)
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
@@ -738,12 +741,34 @@ def diagnose_dataset(dataset, *, test_size: float = 0.2, seed: int = 0) -> list:
     if dataset.y is None:
         return check_data(x, feature_names=dataset.feature_names)
     task = "classification" if dataset.task == "classification" else "regression"
+    y = np.asarray(dataset.y)
+    train, test = _split_indices(y, task, test_size, seed)
+    return check_data(
+        x[train], y[train], x_test=x[test], y_test=y[test], task=task, **names
+    )
+
+
+def _check_test_size(test_size) -> None:
+    """Raise a ValueError unless `test_size` is a fraction strictly in (0, 1)."""
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, (int, float, np.number))
+        or not 0 < test_size < 1
+    ):
+        raise ValueError(
+            f"test_size must be a fraction strictly between 0 and 1; received "
+            f"{test_size!r}."
+        )
+
+
+def _split_indices(y, task: str, test_size: float, seed: int):
+    """Row indices `(train, test)` of a seeded split: stratified for classification,
+    falling back to a plain random split when a class is too small to stratify."""
     from sklearn.model_selection import train_test_split
 
-    index = np.arange(len(x))
-    y = np.asarray(dataset.y)
+    index = np.arange(len(y))
     try:
-        train, test = train_test_split(
+        return train_test_split(
             index,
             test_size=test_size,
             random_state=seed,
@@ -752,7 +777,4 @@ def diagnose_dataset(dataset, *, test_size: float = 0.2, seed: int = 0) -> list:
     except ValueError:
         if task != "classification":
             raise
-        train, test = train_test_split(index, test_size=test_size, random_state=seed)
-    return check_data(
-        x[train], y[train], x_test=x[test], y_test=y[test], task=task, **names
-    )
+        return train_test_split(index, test_size=test_size, random_state=seed)

@@ -95,7 +95,7 @@ def test_registry_names():
     names = data.list_datasets()
     assert set(data.EMBEDDED_DATASETS) <= set(names)
     assert set(data.KERAS_DATASETS) <= set(names)
-    assert len(names) == len(set(names)) == 11
+    assert len(names) == len(set(names)) == 14
     assert not set(data.EMBEDDED_DATASETS) & set(data.KERAS_DATASETS)
 
 

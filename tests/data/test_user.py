@@ -35,7 +35,7 @@ def test_csv_string_target_is_classification(tmp_path):
 
 
 def test_csv_integer_target_with_few_values_is_classification(tmp_path):
-    path = _write(tmp_path / "t.csv", "a,label,b\n1,3,2\n2,1,2\n3,2,2\n4,3,2\n")
+    path = _write(tmp_path / "t.csv", "a,label,b\n1,3,2\n2,1,5\n3,2,2\n4,3,7\n")
     ds = data.load_csv(path, "label", name="custom")
     assert ds.task == "classification" and ds.name == "custom"
     # Labels 1, 2, 3 become indices 0, 1, 2, named after the original values.
@@ -84,22 +84,66 @@ def test_csv_missing_target_lists_columns(tmp_path):
         data.load_csv(path, "label")
 
 
-def test_csv_non_numeric_features_are_named(tmp_path):
-    path = _write(tmp_path / "t.csv", "a,color,size,y\n1,red,S,0\n2,blue,M,1\n")
-    with pytest.raises(ValueError, match=r"non-numeric column\(s\): 'color', 'size'"):
-        data.load_csv(path, "y")
+def test_csv_non_numeric_features_make_a_raw_table(tmp_path):
+    path = _write(
+        tmp_path / "t.csv", "a,color,size,y\n1,red,S,0\n2,blue,M,1\n3,red,M,0\n"
+    )
+    ds = data.load_csv(path, "y")
+    assert ds.is_raw_table
+    assert ds.feature_types == {
+        "a": "numeric",
+        "color": "categorical",
+        "size": "categorical",
+    }
+    assert ds.x["color"].tolist() == ["red", "blue", "red"]
+    assert ds.x["a"].dtype == np.float64
+    assert ds.y.tolist() == [0, 1, 0] and ds.class_names == ["0", "1"]
 
 
-def test_csv_nan_features_are_counted(tmp_path):
+def test_csv_missing_feature_cells_make_a_raw_table(tmp_path):
     path = _write(tmp_path / "t.csv", "a,b,y\n1,,0\n,2,1\n3,,0\n4,5,1\n")
-    with pytest.raises(ValueError, match=r"3 missing value\(s\).*'a' \(1\), 'b' \(2\)"):
-        data.load_csv(path, "y")
+    ds = data.load_csv(path, "y")
+    assert ds.is_raw_table and ds.feature_types == {"a": "numeric", "b": "numeric"}
+    assert ds.x.isna().sum().to_dict() == {"a": 1, "b": 2}
+    assert ds.x["a"].iloc[0] == 1.0 and np.isnan(ds.x["a"].iloc[1])
 
 
-def test_csv_nan_target(tmp_path):
-    path = _write(tmp_path / "t.csv", "a,y\n1,0\n2,\n3,1\n")
-    with pytest.raises(ValueError, match=r"target 'y' has 1 missing value"):
-        data.load_csv(path, "y")
+def test_csv_clean_numeric_table_stays_a_float32_array(tmp_path):
+    path = _write(tmp_path / "t.csv", "a,b,y\n1,0.5,0\n2,2,1\n3,7,0\n")
+    ds = data.load_csv(path, "y")
+    assert isinstance(ds.x, np.ndarray) and ds.x.dtype == np.float32
+    assert not ds.is_raw_table
+    assert ds.feature_types == {"a": "numeric", "b": "numeric"}
+
+
+def test_csv_missing_target_rows_are_dropped_and_counted(tmp_path):
+    path = _write(tmp_path / "t.csv", "a,y\n1,0\n2,\n3,1\n4,0\n")
+    with pytest.warns(UserWarning, match=r"target 'y' is missing in 1 row\(s\)"):
+        ds = data.load_csv(path, "y")
+    assert ds.extra["dropped_target_rows"] == 1
+    np.testing.assert_array_equal(ds.x[:, 0], [1, 3, 4])
+    assert ds.y.tolist() == [0, 1, 0]
+
+
+def test_csv_passes_the_table_options_on(tmp_path):
+    path = _write(
+        tmp_path / "t.csv",
+        "site;code;note;y\na;1;x;0\nb;2;y;1\na;3;x;0\nb;1;y;1\n",
+    )
+    ds = data.load_csv(path, "y", categorical=["code"], ignore="note", groups="site")
+    assert ds.feature_types == {"code": "categorical"}
+    assert ds.x["code"].tolist() == ["1", "2", "3", "1"]
+    assert ds.extra["dropped_columns"] == {"note": "--ignore"}
+    assert ds.extra["groups"].tolist() == ["a", "b", "a", "b"]
+    with pytest.raises(ValueError, match="target 'y' is not a column"):
+        data.load_csv(path, "y", sep=",")
+
+
+def test_csv_rejects_a_dataframe():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match=r"path must be the path.*DataFrame"):
+        data.load_csv(pd.DataFrame({"a": [1, 2], "y": [0, 1]}), "y")
 
 
 @pytest.mark.parametrize("text", ["", "a,y\n"])

@@ -34,6 +34,30 @@ def _add_data_source(p) -> None:
     source.add_argument("--images", type=Path, help="a folder, one subfolder per class")
     p.add_argument("--target", help="target column of --csv")
     p.add_argument("--image-size", type=int, default=32, help="--images resize (32)")
+    table = p.add_argument_group(
+        "tables (--csv)",
+        "column roles are inferred and printed; these override them",
+    )
+    table.add_argument(
+        "--task",
+        choices=("classification", "regression"),
+        default=None,
+        help="force the task (default: inferred from the target column)",
+    )
+    table.add_argument(
+        "--categorical", type=_names, default=(), help="columns to treat as categories"
+    )
+    table.add_argument(
+        "--text", type=_names, default=(), help="columns to treat as free text"
+    )
+    table.add_argument("--ignore", type=_names, default=(), help="columns to leave out")
+    table.add_argument(
+        "--groups",
+        default=None,
+        metavar="COL",
+        help="keep each value of COL in one fold (grouped cross-validation)",
+    )
+    table.add_argument("--sep", default=None, help="CSV delimiter (default: detected)")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -51,13 +75,27 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "compare",
-        help="classical ML vs deep learning on the same stratified folds",
+        help="classical ML vs deep learning on the same folds",
         description="Score classical scikit-learn baselines and deep Keras models "
-        "on the same stratified k folds; print a table and write compare.json and "
-        "compare.png.",
+        "on the same k folds (classification or regression; images, numeric or raw "
+        "tables with strings and missing cells); print a table and write "
+        "compare.json and compare.png.",
     )
     _add_data_source(p)
-    p.add_argument("--folds", type=int, default=5, help="stratified folds (default 5)")
+    p.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        help="folds (default 5): stratified for classification, shuffled for "
+        "regression, grouped with --groups",
+    )
+    p.add_argument(
+        "--metric",
+        default=None,
+        help="ranking metric: accuracy, balanced_accuracy, f1_macro, roc_auc, "
+        "log_loss (classification; default balanced_accuracy when the classes "
+        "are imbalanced, else accuracy) or rmse, mae, r2 (regression; default rmse)",
+    )
     p.add_argument(
         "--classical",
         type=_names,
@@ -405,12 +443,27 @@ _EXPLAIN_PREPROCESSING = (
 def _load_dataset_arg(args):
     from kerasdl import data
 
+    table_args = ("task", "categorical", "text", "ignore", "groups", "sep")
     if args.csv is not None:
         if not args.target:
             raise CLIError("--csv needs --target COLUMN (the column to predict).")
-        return data.load_csv(args.csv, args.target)
+        dataset = data.load_csv(
+            args.csv,
+            args.target,
+            task=args.task,
+            categorical=args.categorical,
+            text=args.text,
+            ignore=args.ignore,
+            groups=args.groups,
+            sep=args.sep,
+        )
+        return dataset
     if args.target:
         raise CLIError("--target applies to --csv only.")
+    given = [a for a in table_args if getattr(args, a, None) not in (None, (), [])]
+    if given:
+        flag = "--" + given[0]
+        raise CLIError(f"{flag} applies to --csv only; received {flag} with --dataset.")
     if args.images is not None:
         size = args.image_size
         if size < 3:
@@ -421,17 +474,22 @@ def _load_dataset_arg(args):
 
 def _cmd_compare(args) -> int:
     from kerasdl.baselines import (
-        CLASSICAL_DESCRIPTIONS,
+        TABULAR_DESCRIPTIONS,
+        classical_descriptions,
         compare,
         format_table,
     )
     from kerasdl.models.registry import get_model_spec, list_models
 
     if args.list:
-        print("classical:")
-        for name, text in CLASSICAL_DESCRIPTIONS.items():
+        for task in ("classification", "regression"):
+            print(f"classical ({task}):")
+            for name, text in classical_descriptions(task).items():
+                print(f"  {name:<18} {text}")
+        print("deep (tables: classification and regression, raw columns):")
+        for name, text in TABULAR_DESCRIPTIONS.items():
             print(f"  {name:<18} {text}")
-        print("deep:")
+        print("deep (classification of images or numeric arrays):")
         for name in list_models():
             spec = get_model_spec(name)
             print(f"  {name:<18} {spec.description} [{'/'.join(spec.inputs)}]")
@@ -445,6 +503,7 @@ def _cmd_compare(args) -> int:
         folds=args.folds,
         seed=args.seed,
         epochs=args.epochs,
+        metric=args.metric,
         out_dir=out,
         learning_curve=args.learning_curve,
         tuned=args.tuned,
@@ -453,6 +512,10 @@ def _cmd_compare(args) -> int:
         tuner=args.tuner,
         verbose=not args.quiet,
     )
+    if dataset.feature_types is not None:
+        from kerasdl.data import describe_table
+
+        print(describe_table(dataset))
     print(format_table(report))
     written = ["compare.json", "compare.png"]
     if args.learning_curve:

@@ -89,10 +89,13 @@ def test_compare_list(capsys):
     code, captured = _run(capsys, ["compare", "--list"])
     assert code == 0
     lines = captured.out.splitlines()
-    assert lines[0] == "classical:"
-    assert "deep:" in lines
+    assert lines[0] == "classical (classification):"
+    assert "classical (regression):" in lines
+    assert any(line.startswith("deep (tables") for line in lines)
     names = [line.split()[0] for line in lines if line.startswith("  ")]
-    assert set(CLASSICAL_MODELS) | {"mlp", "cnn"} <= set(names)
+    assert set(CLASSICAL_MODELS) | {"mlp", "cnn", "ft_transformer", "ridge"} <= set(
+        names
+    )
     cnn = next(line for line in lines if line.split()[0] == "cnn")
     assert cnn.endswith("[image]")
 
@@ -137,9 +140,13 @@ def test_compare_tiny_run(tmp_path, capsys):
     code, captured = _run(capsys, argv)
     assert code == 0
     lines = captured.out.splitlines()
-    assert lines[0].startswith("iris: 2-fold stratified CV, 150 samples, backend ")
-    assert lines[0].endswith(keras.backend.backend())
-    assert lines[3].split()[:2] == ["logreg", "classical"]
+    # iris is a numeric table: its column roles come first, then the results.
+    start = next(i for i, line in enumerate(lines) if line.startswith("iris: class"))
+    assert lines[start].startswith(
+        "iris: classification, 2-fold stratified CV, 150 samples, backend "
+    )
+    assert f"backend {keras.backend.backend()}," in lines[start]
+    assert lines[start + 3].split()[:2] == ["logreg", "classical"]
     assert lines[-1].startswith("wrote ") and "compare.json" in lines[-1]
     report = json.loads((tmp_path / "compare.json").read_text())
     assert [r["model"] for r in report["results"]] == ["logreg"]
@@ -225,25 +232,45 @@ def test_csv_without_the_target_column(tmp_path, capsys):
     assert "target 'species' is not a column" in line and "'label'" in line
 
 
-def test_csv_with_non_numeric_features(tmp_path, capsys):
-    rows = "".join(f"{i},red,{i % 2}\n" for i in range(10))
-    path = _write(tmp_path / "t.csv", "a,colour,label\n" + rows)
-    line = _error_line(capsys, ["compare", "--csv", path, "--target", "label"])
-    assert "must be numeric" in line and "'colour'" in line
-
-
-def test_csv_with_missing_features(tmp_path, capsys):
-    rows = "".join(f"{i},{'' if i == 3 else i},{i % 2}\n" for i in range(10))
-    path = _write(tmp_path / "t.csv", "a,b,label\n" + rows)
-    line = _error_line(capsys, ["compare", "--csv", path, "--target", "label"])
-    assert "1 missing value" in line and "'b'" in line
+def test_csv_with_text_features_and_missing_cells_is_compared(tmp_path, capsys):
+    colours = ["red", "blue"]
+    rows = "".join(
+        f"{i},{'' if i == 3 else colours[i % 2]},{'' if i == 4 else i},{i % 2}\n"
+        for i in range(20)
+    )
+    path = _write(tmp_path / "t.csv", "a,colour,b,label\n" + rows)
+    argv = ["compare", "--csv", path, "--target", "label", "--folds", "2", "--quiet"]
+    argv += ["--classical", "dummy,logreg", "--deep", "none"]
+    code, captured = _run(capsys, argv + ["--out", str(tmp_path / "out")])
+    assert code == 0, captured.err
+    assert "categorical (1): colour" in captured.out
+    report = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert report["task"] == "classification"
+    assert report["feature_types"] == {
+        "a": "numeric",
+        "colour": "categorical",
+        "b": "numeric",
+    }
+    assert [r["model"] for r in report["results"]] == ["dummy", "logreg"]
 
 
 def test_csv_with_a_regression_target(tmp_path, capsys):
     rows = "".join(f"{i},{i * 0.37:.3f}\n" for i in range(30))
     path = _write(tmp_path / "t.csv", "a,price\n" + rows)
-    line = _error_line(capsys, ["compare", "--csv", path, "--target", "price"])
-    assert "classification" in line and "regression" in line
+    argv = ["compare", "--csv", path, "--target", "price", "--folds", "3"]
+    argv += ["--classical", "dummy,ridge", "--deep", "none", "--quiet"]
+    code, captured = _run(capsys, argv + ["--out", str(tmp_path / "out")])
+    assert code == 0, captured.err
+    report = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert report["task"] == "regression" and report["metric"] == "rmse"
+    rows = {r["model"]: r for r in report["results"]}
+    assert rows["ridge"]["rmse_mean"] < rows["dummy"]["rmse_mean"]
+    assert "ranked by RMSE" in captured.out
+
+
+def test_csv_table_flags_need_csv(capsys):
+    line = _error_line(capsys, ["compare", "--dataset", "iris", "--task", "regression"])
+    assert "--task applies to --csv only" in line
 
 
 def test_more_folds_than_the_smallest_class(tmp_path, capsys):
@@ -289,9 +316,20 @@ def test_bad_model_options(extra, message, capsys):
     assert message in line
 
 
-def test_regression_dataset(capsys):
-    line = _error_line(capsys, ["compare", "--dataset", "diabetes"])
-    assert "classification" in line and "'diabetes'" in line
+def test_regression_dataset(tmp_path, capsys):
+    argv = ["compare", "--dataset", "diabetes", "--folds", "2", "--quiet"]
+    argv += ["--classical", "dummy,ridge", "--deep", "none", "--out", str(tmp_path)]
+    code, captured = _run(capsys, argv)
+    assert code == 0, captured.err
+    report = json.loads((tmp_path / "compare.json").read_text())
+    assert report["task"] == "regression"
+    assert {"rmse_mean", "mae_mean", "r2_mean"} <= set(report["results"][0])
+
+
+def test_unknown_metric_for_the_task(capsys):
+    argv = ["compare", "--dataset", "diabetes", "--metric", "accuracy"]
+    line = _error_line(capsys, argv)
+    assert "metric 'accuracy' is not a regression metric" in line
 
 
 def test_out_is_an_existing_file(tmp_path, capsys):

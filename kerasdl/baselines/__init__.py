@@ -3,6 +3,11 @@
 from kerasdl.baselines.classical import (
     CLASSICAL_DESCRIPTIONS,
     CLASSICAL_MODELS,
+    CLASSICAL_TASKS,
+    REGRESSION_DESCRIPTIONS,
+    REGRESSION_MODELS,
+    classical_descriptions,
+    classical_models,
     count_parameters,
     make_classical,
 )
@@ -10,28 +15,61 @@ from kerasdl.baselines.compare import (
     DEFAULT_DEEP,
     best_by_kind,
     compare,
-    format_table,
     measure_learning_curve,
-    write_report,
 )
 from kerasdl.baselines.keras_classifier import (
     KerasClassifier,
     build_compiled_model,
     make_deep_estimator,
 )
+from kerasdl.baselines.keras_tabular import (
+    TABULAR_ARCHITECTURES,
+    TABULAR_DESCRIPTIONS,
+    KerasTabularClassifier,
+    KerasTabularRegressor,
+    clear_compiled_cache,
+    make_tabular_estimator,
+)
+from kerasdl.baselines.metrics import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    default_metric,
+    make_folds,
+    score_predictions,
+)
+from kerasdl.baselines.preprocessing import DateFeatures, make_preprocessor
+from kerasdl.baselines.report import format_table, write_report
 
 __all__ = [
     "CLASSICAL_DESCRIPTIONS",
     "CLASSICAL_MODELS",
+    "CLASSICAL_TASKS",
+    "CLASSIFICATION_METRICS",
     "DEFAULT_DEEP",
+    "DateFeatures",
     "KerasClassifier",
+    "KerasTabularClassifier",
+    "KerasTabularRegressor",
+    "REGRESSION_DESCRIPTIONS",
+    "REGRESSION_METRICS",
+    "REGRESSION_MODELS",
+    "TABULAR_ARCHITECTURES",
+    "TABULAR_DESCRIPTIONS",
     "best_by_kind",
     "build_compiled_model",
+    "clear_compiled_cache",
+    "classical_descriptions",
+    "classical_models",
     "compare",
     "count_parameters",
+    "default_metric",
     "format_table",
     "make_classical",
     "make_deep_estimator",
+    "make_folds",
+    "make_preprocessor",
+    "make_tabular_estimator",
     "measure_learning_curve",
+    "score_predictions",
     "write_report",
 ]

@@ -1,9 +1,12 @@
-"""Classical ML or deep learning? Every model scored on the same stratified k folds."""
+"""Classical ML or deep learning? Every model scored on the same k folds.
+
+Works on images, clean numeric tables and raw tables (strings, missing cells, dates,
+free text), for classification and regression. Everything a model learns from the
+data, preprocessing included, is fitted inside each training fold only.
+"""
 
 from __future__ import annotations
 
-import json
-import numbers
 import sys
 import time
 from pathlib import Path
@@ -11,22 +14,36 @@ from pathlib import Path
 import keras
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from kerasdl._checks import check_int
 from kerasdl.baselines.classical import (
-    CLASSICAL_MODELS,
+    classical_models,
     count_parameters,
     make_classical,
 )
 from kerasdl.baselines.keras_classifier import make_deep_estimator
+from kerasdl.baselines.keras_tabular import (
+    TABULAR_ARCHITECTURES,
+    make_tabular_estimator,
+)
+from kerasdl.baselines.metrics import (
+    METRIC_LABELS,
+    check_metric,
+    default_metric,
+    make_folds,
+    score_predictions,
+    sort_key,
+    summarize_folds,
+    task_metrics,
+)
+from kerasdl.baselines.report import write_report
 from kerasdl.data.dataset import Dataset, check_xy
-from kerasdl.data.splits import stratified_kfold
 from kerasdl.models.registry import get_model_spec
 
-DEFAULT_DEEP = {"image": ("mlp", "cnn"), "tabular": ("mlp",)}
+DEFAULT_DEEP = {"image": ("mlp", "cnn"), "tabular": ("mlp", "ft_transformer")}
 LEARNING_CURVE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+TASKS = ("classification", "regression")
 
 
 def _log(message: str, verbose: bool) -> None:
@@ -43,19 +60,57 @@ def _as_names(names) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(names)
 
 
+def _rows(x, index):
+    """Rows `index` of an array or of a DataFrame (positional)."""
+    return x.iloc[index] if hasattr(x, "iloc") else x[index]
+
+
+def _raw_feature_types(dataset: Dataset):
+    """The column roles a model must encode itself, or None for numeric arrays."""
+    return dataset.feature_types if dataset.is_raw_table else None
+
+
 def _make_estimators(dataset, classical, deep, seed, epochs, tuned=(), tuning=None):
     kind = _input_kind(dataset)
-    classical = CLASSICAL_MODELS if classical is None else _as_names(classical)
+    task = dataset.task
+    feature_types = _raw_feature_types(dataset)
+    if epochs is not None and (
+        isinstance(epochs, bool)
+        or not isinstance(epochs, int | np.integer)
+        or epochs < 1
+    ):
+        raise ValueError(f"epochs must be >= 1; received {epochs!r}.")
+    classical = classical_models(task) if classical is None else _as_names(classical)
     deep = DEFAULT_DEEP[kind] if deep is None else _as_names(deep)
     estimators = []
     for name in classical:
-        estimators.append((name, "classical", make_classical(name, random_state=seed)))
+        model = make_classical(
+            name, task=task, feature_types=feature_types, random_state=seed
+        )
+        estimators.append((name, "classical", model))
     for name in deep:
+        if kind == "tabular" and name in TABULAR_ARCHITECTURES:
+            estimator = make_tabular_estimator(
+                name,
+                task=task,
+                feature_types=feature_types,
+                epochs=epochs,
+                random_state=seed,
+            )
+            estimators.append((name, "deep", estimator))
+            continue
         spec = get_model_spec(name)
         if kind not in spec.inputs:
             raise ValueError(
                 f"deep model {name!r} accepts {'/'.join(spec.inputs)} inputs; dataset "
                 f"{dataset.name!r} is {kind}."
+            )
+        if task != "classification" or feature_types is not None:
+            what = "a regression" if task != "classification" else "a raw table"
+            raise ValueError(
+                f"deep model {name!r} is a classifier for numeric arrays; dataset "
+                f"{dataset.name!r} is {what}. Use one of "
+                f"{', '.join(TABULAR_ARCHITECTURES)}."
             )
         estimator = make_deep_estimator(
             name, dataset.x.shape[1:], epochs=epochs, seed=seed
@@ -66,6 +121,12 @@ def _make_estimators(dataset, classical, deep, seed, epochs, tuned=(), tuning=No
         from kerasdl.hypermodels import TUNERS
         from kerasdl.hypermodels.registry import check_family
 
+        if task != "classification" or feature_types is not None:
+            raise ValueError(
+                f"tuned={family!r} searches classifiers on numeric arrays; dataset "
+                f"{dataset.name!r} is a {task} "
+                f"{'raw table' if feature_types is not None else 'dataset'}."
+            )
         if tuning["tuner"] not in TUNERS:
             raise ValueError(
                 f"Unknown tuner {tuning['tuner']!r}; choose one of {', '.join(TUNERS)}."
@@ -91,38 +152,71 @@ def _check_dataset(dataset: Dataset, folds: int):
             "dataset must be a kerasdl.data.Dataset; "
             f"received {type(dataset).__name__}."
         )
-    if dataset.task != "classification":
+    if dataset.task not in TASKS:
         raise ValueError(
-            f"compare needs a classification dataset; {dataset.name!r} is a "
-            f"{dataset.task} dataset."
+            f"compare needs a classification or regression dataset; "
+            f"{dataset.name!r} is a {dataset.task} dataset."
         )
-    x, y = check_xy(dataset.x, dataset.y, name_x="dataset.x", name_y="dataset.y")
+    if dataset.is_raw_table:
+        x = dataset.x.reset_index(drop=True)
+        if len(x) == 0:
+            raise ValueError(f"dataset.x is empty; received shape {x.shape}.")
+        y = np.asarray(dataset.y)
+        if len(y) != len(x):
+            raise ValueError(
+                f"dataset.x and dataset.y must have the same number of rows; "
+                f"received {len(x)} and {len(y)}."
+            )
+    else:
+        x, y = check_xy(dataset.x, dataset.y, name_x="dataset.x", name_y="dataset.y")
+        x = x.reshape(len(x), -1).astype("float32")
+    if dataset.task == "regression":
+        y = y.astype("float64")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("dataset.y (a regression target) has NaN or inf values.")
+        if dataset.is_image:
+            raise ValueError(
+                "compare scores image datasets as classification only; received a "
+                f"regression dataset {dataset.name!r} of images."
+            )
+        return x, y
     if len(np.unique(y)) < 2:
         raise ValueError(
             f"dataset.y must hold at least 2 classes; received {len(np.unique(y))}."
         )
-    if isinstance(folds, bool) or not isinstance(folds, numbers.Integral) or folds < 2:
-        raise ValueError(f"folds must be an integer >= 2; received {folds!r}.")
-    labels, counts = np.unique(y, return_counts=True)
-    if folds > counts.min():
-        smallest = labels[np.argmin(counts)]
-        if dataset.class_names and np.issubdtype(labels.dtype, np.integer):
-            smallest = dataset.class_names[int(smallest)]
-        raise ValueError(
-            f"folds={folds} is more than the smallest class has members: class "
-            f"{smallest!r} has only {counts.min()} member(s); use folds <= "
-            f"{counts.min()}."
-        )
-    return x.reshape(len(x), -1).astype("float32"), y
+    if isinstance(folds, int | np.integer) and not isinstance(folds, bool):
+        labels, counts = np.unique(y, return_counts=True)
+        if folds > counts.min():
+            smallest = labels[np.argmin(counts)]
+            if dataset.class_names and np.issubdtype(labels.dtype, np.integer):
+                smallest = dataset.class_names[int(smallest)]
+            raise ValueError(
+                f"folds={folds} is more than the smallest class has members: class "
+                f"{smallest!r} has only {counts.min()} member(s); use folds <= "
+                f"{counts.min()}."
+            )
+    return x, y
 
 
-def _score_folds(estimator, x, y, splits, name, kind, verbose):
+def _predict(model, x, task):
+    """`(pred, proba, classes)`: probabilities when the model has `predict_proba`."""
+    if task == "classification" and hasattr(model, "predict_proba"):
+        proba = np.asarray(model.predict_proba(x))
+        return model.classes_[np.argmax(proba, axis=1)], proba, model.classes_
+    return np.asarray(model.predict(x)), None, None
+
+
+def _score_folds(estimator, x, y, splits, name, kind, task, verbose):
     """Fit and score one estimator on every fold.
 
-    Returns the result row and the out-of-fold predictions (labels, and class
-    probabilities when the estimator has `predict_proba`) for error analysis.
+    Prediction time is measured on a second `predict` of the test fold, after a
+    warm-up call, so it never includes compilation (deep models) or lazy set-up.
+
+    Returns the result row and the out-of-fold predictions (labels or values, and
+    class probabilities when the estimator has `predict_proba`).
     """
-    accuracies, f1s, fit_times, predict_ms = [], [], [], []
+    labels = np.unique(y) if task == "classification" else None
+    fold_scores, fit_times, predict_ms = [], [], []
     fitted = None
     fold_hyperparameters = []
     oof_pred = np.empty_like(y)
@@ -130,43 +224,42 @@ def _score_folds(estimator, x, y, splits, name, kind, verbose):
     for i, (train, test) in enumerate(splits, start=1):
         model = clone(estimator)
         start = time.perf_counter()
-        model.fit(x[train], y[train])
+        model.fit(_rows(x, train), y[train])
         fit_times.append(time.perf_counter() - start)
+        x_test = _rows(x, test)
+        _predict(model, x_test, task)  # warm-up: compilation is not prediction
         start = time.perf_counter()
-        if hasattr(model, "predict_proba"):
-            proba = model.predict_proba(x[test])
-            pred = model.classes_[np.argmax(proba, axis=1)]
-        else:
-            proba, pred = None, model.predict(x[test])
+        pred, proba, classes = _predict(model, x_test, task)
         predict_ms.append((time.perf_counter() - start) * 1000 / len(test))
         oof_pred[test] = pred
-        if proba is not None and proba.shape[1] == len(np.unique(y)):
+        if proba is not None and proba.shape[1] == len(labels):
             if oof_proba is None:
                 oof_proba = np.zeros((len(y), proba.shape[1]), dtype="float32")
             oof_proba[test] = proba
-        accuracies.append(accuracy_score(y[test], pred))
-        f1s.append(f1_score(y[test], pred, average="macro"))
+        fold_scores.append(
+            score_predictions(
+                task, y[test], pred, proba=proba, model_classes=classes, labels=labels
+            )
+        )
         if kind == "deep":
+            first = task_metrics(task)[0]
             _log(
-                f"    {name} fold {i}/{len(splits)}: accuracy {accuracies[-1]:.4f} "
-                f"({fit_times[-1]:.1f} s)",
+                f"    {name} fold {i}/{len(splits)}: {METRIC_LABELS[first]} "
+                f"{fold_scores[-1][first]:.4f} ({fit_times[-1]:.1f} s)",
                 verbose,
             )
         fitted = model
         if hasattr(model, "best_hyperparameters_"):
             fold_hyperparameters.append(model.best_hyperparameters_)
-    row = {
-        "model": name,
-        "kind": kind,
-        "accuracy_mean": float(np.mean(accuracies)),
-        "accuracy_std": float(np.std(accuracies)),
-        "f1_macro_mean": float(np.mean(f1s)),
-        "f1_macro_std": float(np.std(f1s)),
-        "fit_seconds": float(np.mean(fit_times)),
-        "predict_ms_per_sample": float(np.mean(predict_ms)),
-        "params": count_parameters(fitted),
-        "fold_accuracies": [float(a) for a in accuracies],
-    }
+    row = {"model": name, "kind": kind, **summarize_folds(task, fold_scores)}
+    row.update(
+        fit_seconds=float(np.mean(fit_times)),
+        predict_ms_per_sample=float(np.mean(predict_ms)),
+        params=count_parameters(fitted),
+        fold_scores=fold_scores,
+    )
+    if task == "classification":
+        row["fold_accuracies"] = [float(s["accuracy"]) for s in fold_scores]
     if fold_hyperparameters:
         row["fold_best_hyperparameters"] = fold_hyperparameters
     return row, (oof_pred, oof_proba)
@@ -180,6 +273,8 @@ def compare(
     folds: int = 5,
     seed: int = 0,
     epochs: int | None = None,
+    metric: str | None = None,
+    groups=None,
     out_dir: str | Path | None = None,
     learning_curve: bool = False,
     tuned=None,
@@ -188,41 +283,58 @@ def compare(
     tuner: str = "random",
     verbose: bool = True,
 ) -> dict:
-    """Score classical and deep classifiers on the same stratified k folds.
+    """Score classical and deep models on the same k folds.
 
-    Every model sees exactly the same folds; scaling (where a model uses it) is fitted
-    inside each training fold, never on the test fold.
+    Every model sees exactly the same folds. Everything fitted to data — scaling,
+    imputation, category vocabularies, TF-IDF — is fitted inside each training fold,
+    never on the test fold.
 
     Args:
-        dataset: A classification `kerasdl.data.Dataset` (images or tabular).
-        classical: Names from `CLASSICAL_MODELS` (default: all five).
-        deep: Registered deep models (default: `mlp` and `cnn` for images, `mlp` for
-            tabular data).
-        folds: Number of stratified folds (≤ the smallest class's size).
+        dataset: A classification or regression `kerasdl.data.Dataset`: images, a
+            numeric table, or a raw table (`dataset.is_raw_table`: strings, missing
+            cells, dates, text; see `kerasdl.data.load_table`).
+        classical: Names from `classical_models(dataset.task)` (default: all).
+        deep: Deep models (default: `mlp` and `cnn` for images, `mlp` and
+            `ft_transformer` for tables).
+        folds: Number of folds: stratified for classification (≤ the smallest
+            class's size), shuffled for regression.
         seed: Seed for the folds, the classical models and the deep models.
-        epochs: Override the deep models' default number of epochs.
+        epochs: Override the deep models' (maximum) number of epochs.
+        metric: The ranking metric (table order, bar chart, best model). Default:
+            balanced accuracy when the classes are imbalanced, accuracy otherwise;
+            RMSE for regression. Every metric of the task is reported either way.
+        groups: One group label per row (or None; a raw table's
+            `dataset.extra["groups"]` is used when present): no group is split
+            across a training and a test fold.
         out_dir: Where `compare.json` and `compare.png` go (not written when `None`).
-        learning_curve: Also measure accuracy against training-set size for the best
-            classical and the best deep model (`learning_curve.{json,png}`).
+        learning_curve: Also measure the ranking metric against training-set size
+            for the best classical and the best deep model (`learning_curve.*`).
         tuned: HyperModel families (e.g. `"cnn"`) to add as `<family>-tuned`: in
             every fold a Keras Tuner search (`tuner`, `tuned_trials` trials of
             `tuned_epochs` epochs) runs on that fold's training part only, its
             validation split taken from it, and the best configuration is then
             trained on the whole training part (nested cross-validation: the
             test fold is never seen by the search). Each fold's choice is in
-            the row's `fold_best_hyperparameters`.
+            the row's `fold_best_hyperparameters`. Numeric classification data only.
         tuned_trials, tuned_epochs, tuner: The tuning budget per fold.
         verbose: Print progress to stderr.
 
     Returns:
-        The `compare.json` content: `{"dataset", "folds", "backend", "seed",
-        "results": [...]}` with one entry per model.
+        The `compare.json` content: `{"dataset", "task", "metric", "folds",
+        "backend", "seed", "n_samples", "results": [...]}` with one row per model:
+        `<metric>_mean` / `<metric>_std` for every metric of the task (None where a
+        model cannot give it, e.g. ROC-AUC without probabilities), `fit_seconds`,
+        `predict_ms_per_sample` (after a warm-up call), `params`, `fold_scores`.
     """
     x, y = _check_dataset(dataset, folds)
+    task = dataset.task
+    metric = default_metric(task, y) if metric is None else check_metric(metric, task)
+    if groups is None and dataset.is_raw_table:
+        groups = dataset.extra.get("groups")
+    splits = make_folds(task, y, folds, seed=seed, groups=groups)
     folds = int(folds)
     if out_dir is not None:
         out_dir = _prepare_out_dir(out_dir)
-    splits = stratified_kfold(y, n_splits=folds, seed=seed)
     estimators = _make_estimators(
         dataset,
         classical,
@@ -233,24 +345,32 @@ def compare(
         tuning={"tuner": tuner, "max_trials": tuned_trials, "epochs": tuned_epochs},
     )
     results, oof = [], {}
+    label = METRIC_LABELS[metric]
     for i, (name, kind, estimator) in enumerate(estimators, start=1):
         _log(f"[{i}/{len(estimators)}] {name} ({kind}), {folds} folds ...", verbose)
-        row, oof[name] = _score_folds(estimator, x, y, splits, name, kind, verbose)
+        row, oof[name] = _score_folds(
+            estimator, x, y, splits, name, kind, task, verbose
+        )
+        score = row[f"{metric}_mean"]
+        shown = "n/a" if score is None else f"{score:.4f} ± {row[f'{metric}_std']:.4f}"
         _log(
-            f"    {name}: accuracy {row['accuracy_mean']:.4f} "
-            f"± {row['accuracy_std']:.4f}"
-            f", fit {row['fit_seconds']:.2f} s/fold",
+            f"    {name}: {label} {shown}, fit {row['fit_seconds']:.2f} s/fold",
             verbose,
         )
         results.append(row)
     report = {
         "dataset": dataset.name,
+        "task": task,
+        "metric": metric,
         "folds": folds,
+        "grouped": groups is not None,
         "backend": keras.backend.backend(),
         "seed": seed,
         "n_samples": int(len(y)),
         "results": results,
     }
+    if dataset.feature_types is not None:
+        report["feature_types"] = dict(dataset.feature_types)
     if tuned:
         report["tuning_budget"] = {
             "tuner": tuner,
@@ -260,24 +380,32 @@ def compare(
         }
     if learning_curve:
         report["learning_curve"] = measure_learning_curve(
-            x, y, splits, results, dict((n, e) for n, _, e in estimators), verbose
+            x,
+            y,
+            splits,
+            results,
+            dict((n, e) for n, _, e in estimators),
+            verbose,
+            metric=metric,
+            task=task,
         )
     if out_dir is not None:
-        report["error_analysis"] = _write_error_analysis(
-            dataset, y, results, oof, out_dir
-        )
+        if task == "classification":
+            report["error_analysis"] = _write_error_analysis(
+                dataset, y, results, oof, out_dir, metric
+            )
         write_report(report, out_dir)
     return report
 
 
-def _write_error_analysis(dataset, y, results, oof, out_dir) -> dict:
+def _write_error_analysis(dataset, y, results, oof, out_dir, metric) -> dict:
     """Confusion matrix, per-class table and confident mistakes (images) of the
     best classical and the best deep model, from their out-of-fold predictions."""
     from kerasdl.evaluation import error_analysis
 
     written = {}
     for kind in ("classical", "deep"):
-        best = best_by_kind(results, kind)
+        best = best_by_kind(results, kind, metric)
         if best is None:
             continue
         name = best["model"]
@@ -308,22 +436,38 @@ def _prepare_out_dir(out_dir) -> Path:
     return out
 
 
-def best_by_kind(results: list[dict], kind: str) -> dict | None:
-    """The row with the highest mean accuracy among models of `kind`."""
+def best_by_kind(results: list[dict], kind: str, metric: str = "accuracy"):
+    """The row of `kind` with the best mean `metric` (None when there is none)."""
     rows = [r for r in results if r["kind"] == kind]
-    return max(rows, key=lambda r: r["accuracy_mean"]) if rows else None
+    if not rows:
+        return None
+    return sorted(rows, key=sort_key(metric))[0]
 
 
-def measure_learning_curve(x, y, splits, results, estimators, verbose=True) -> dict:
-    """Accuracy against training-set size for the best classical and deep models.
+def measure_learning_curve(
+    x,
+    y,
+    splits,
+    results,
+    estimators,
+    verbose=True,
+    *,
+    metric="accuracy",
+    task="classification",
+) -> dict:
+    """The ranking metric against training-set size for the best classical and
+    deep models.
 
-    Each training fold is subsampled (stratified, seeded) to a fraction of its size;
-    the model is scored on the full test fold; scores are averaged over folds.
+    Each training fold is subsampled (stratified for classification, seeded) to a
+    fraction of its size; the model is scored on the full test fold; scores are
+    averaged over folds. Each curve holds `train_sizes`, `<metric>_mean` and
+    `<metric>_std`.
     """
     curves = {}
-    n_classes = len(np.unique(y))
+    labels = np.unique(y) if task == "classification" else None
+    min_rows = 2 * len(labels) if task == "classification" else 5
     for kind in ("classical", "deep"):
-        best = best_by_kind(results, kind)
+        best = best_by_kind(results, kind, metric)
         if best is None:
             continue
         sizes, means, stds = [], [], []
@@ -331,15 +475,29 @@ def measure_learning_curve(x, y, splits, results, estimators, verbose=True) -> d
             scores, n_train = [], []
             for fold, (train, test) in enumerate(splits):
                 if fraction < 1.0:
-                    if int(fraction * len(train)) < 2 * n_classes:
+                    if int(fraction * len(train)) < min_rows:
                         continue
+                    stratify = y[train] if task == "classification" else None
                     train, _ = train_test_split(
-                        train, train_size=fraction, stratify=y[train], random_state=fold
+                        train,
+                        train_size=fraction,
+                        stratify=stratify,
+                        random_state=fold,
                     )
                 model = clone(estimators[best["model"]])
-                model.fit(x[train], y[train])
-                scores.append(accuracy_score(y[test], model.predict(x[test])))
-                n_train.append(len(train))
+                model.fit(_rows(x, train), y[train])
+                pred, proba, classes = _predict(model, _rows(x, test), task)
+                fold_score = score_predictions(
+                    task,
+                    y[test],
+                    pred,
+                    proba=proba,
+                    model_classes=classes,
+                    labels=labels,
+                )[metric]
+                if fold_score is not None:
+                    scores.append(fold_score)
+                    n_train.append(len(train))
             if scores:
                 sizes.append(int(np.mean(n_train)))
                 means.append(float(np.mean(scores)))
@@ -351,64 +509,9 @@ def measure_learning_curve(x, y, splits, results, estimators, verbose=True) -> d
                 )
         curves[kind] = {
             "model": best["model"],
+            "metric": metric,
             "train_sizes": sizes,
-            "accuracy_mean": means,
-            "accuracy_std": stds,
+            f"{metric}_mean": means,
+            f"{metric}_std": stds,
         }
     return curves
-
-
-def format_table(report: dict) -> str:
-    """The results as an aligned text table, best accuracy first."""
-    header = (
-        "model",
-        "kind",
-        "accuracy",
-        "macro-F1",
-        "fit s/fold",
-        "ms/sample",
-        "params",
-    )
-    rows = []
-    for r in sorted(report["results"], key=lambda r: -r["accuracy_mean"]):
-        rows.append(
-            (
-                r["model"],
-                r["kind"],
-                f"{r['accuracy_mean']:.4f} ± {r['accuracy_std']:.4f}",
-                f"{r['f1_macro_mean']:.4f}",
-                f"{r['fit_seconds']:.2f}",
-                f"{r['predict_ms_per_sample']:.4f}",
-                "-" if r["params"] is None else f"{r['params']:,}",
-            )
-        )
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    lines = [
-        f"{report['dataset']}: {report['folds']}-fold stratified CV, "
-        f"{report['n_samples']} samples, backend {report['backend']}",
-        "  ".join(h.ljust(w) for h, w in zip(header, widths)),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
-
-
-def write_report(report: dict, out_dir: str | Path) -> dict:
-    """Write `compare.json`, `compare.png` (and the learning curve) into `out_dir`."""
-    from kerasdl.baselines.plots import plot_compare_bars, plot_learning_curve
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "compare.json"}
-    paths["json"].write_text(json.dumps(report, indent=2))
-    paths["png"] = plot_compare_bars(report, out / "compare.png")
-    if "learning_curve" in report:
-        (out / "learning_curve.json").write_text(
-            json.dumps(report["learning_curve"], indent=2)
-        )
-        paths["learning_curve"] = plot_learning_curve(
-            report["learning_curve"],
-            out / "learning_curve.png",
-            title=report["dataset"],
-        )
-    return paths

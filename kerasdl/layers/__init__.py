@@ -31,9 +31,17 @@ from kerasdl.layers.random_shift import RandomShift
 from kerasdl.layers.recurrent import GRUCell, LSTMCell, SimpleRNNCell
 from kerasdl.layers.residual import ResidualBlock
 from kerasdl.layers.sampling import Sampling
+from kerasdl.layers.tabular_embeddings import (
+    CategoricalEmbedding,
+    NumericalEmbedding,
+    PeriodicEmbedding,
+)
 from kerasdl.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 
 __all__ = [
+    "CategoricalEmbedding",
+    "NumericalEmbedding",
+    "PeriodicEmbedding",
     "ConvBNAct",
     "InceptionModule",
     "MBConv",

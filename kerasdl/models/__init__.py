@@ -92,6 +92,13 @@ from kerasdl.models.sequence import (
     make_reversal_task,
     sequence_exact_match,
 )
+from kerasdl.models.tabular import (
+    FT_TRANSFORMER_SMALL,
+    FTTransformer,
+    TableEncoder,
+    TabularMLP,
+    TabularModel,
+)
 from kerasdl.models.transfer import (
     InferenceModeModel,
     application_names,
@@ -123,6 +130,11 @@ from kerasdl.models.word2vec import (
 )
 
 __all__ = [
+    "FT_TRANSFORMER_SMALL",
+    "FTTransformer",
+    "TabularMLP",
+    "TableEncoder",
+    "TabularModel",
     "InferenceModeModel",
     "application_names",
     "backbone_blocks",

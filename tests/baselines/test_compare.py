@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from kerasdl import data
 from kerasdl.baselines import (
+    KerasTabularClassifier,
     best_by_kind,
     compare,
     format_table,
@@ -68,10 +69,23 @@ def iris_run(iris, tmp_path_factory):
             calls["predict"].append(_fingerprint(X))
         return proba.__get__(self)(X, **kwargs)
 
+    tabular = KerasTabularClassifier
+    tab_fit, tab_proba = tabular.fit, tabular.predict_proba
+
+    def spy_tab_fit(self, X, y=None, **kwargs):
+        calls["fit"].append(_fingerprint(X))
+        return tab_fit(self, X, y, **kwargs)
+
+    def spy_tab_proba(self, X, **kwargs):
+        calls["predict"].append(_fingerprint(X))
+        return tab_proba(self, X, **kwargs)
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Pipeline, "fit", spy_fit)
         mp.setattr(Pipeline, "predict", spy_predict)
         mp.setattr(Pipeline, "predict_proba", spy_proba)
+        mp.setattr(tabular, "fit", spy_tab_fit)
+        mp.setattr(tabular, "predict_proba", spy_tab_proba)
         report = compare(
             iris,
             classical=["logreg", "knn"],
@@ -114,13 +128,16 @@ def test_report_values_are_sensible(iris_run):
     assert rows["mlp"]["accuracy_mean"] > 0.6  # 2 epochs; chance is 1/3
     assert rows["logreg"]["params"] == 3 * 4 + 3
     assert rows["knn"]["params"] == 100 * 4  # 2 of 3 folds of 150 samples, stored
-    assert rows["mlp"]["params"] > 250_000  # two 512-wide layers
+    assert rows["mlp"]["params"] > 60_000  # TabularMLP: two 256-wide layers
 
 
 def test_every_model_sees_the_same_folds(iris_run, iris):
     _, _, calls = iris_run
+    # Each test fold is predicted twice: a warm-up call, then the timed call.
     fits, predicts = calls["fit"], calls["predict"]
-    assert len(fits) == len(predicts) == 3 * 3  # 3 models x 3 folds
+    assert len(fits) == 3 * 3 and len(predicts) == 2 * 3 * 3  # 3 models x 3 folds
+    assert predicts[::2] == predicts[1::2]
+    predicts = predicts[::2]
     per_model_fit = [fits[i : i + 3] for i in (0, 3, 6)]
     per_model_test = [predicts[i : i + 3] for i in (0, 3, 6)]
     assert per_model_fit[0] == per_model_fit[1] == per_model_fit[2]
@@ -276,11 +293,21 @@ def _tiny(x=None, y=None, **kwargs):
     )
 
 
-def test_regression_dataset_is_rejected():
-    with pytest.raises(
-        ValueError, match="classification dataset; 'diabetes' is a regression"
-    ):
-        compare(data.load_diabetes(), classical=["logreg"], deep=[], folds=2)
+def test_regression_dataset_is_scored_with_regression_metrics():
+    report = compare(
+        data.load_diabetes(),
+        classical=["dummy", "ridge"],
+        deep=[],
+        folds=3,
+        verbose=False,
+    )
+    assert report["task"] == "regression" and report["metric"] == "rmse"
+    rows = {r["model"]: r for r in report["results"]}
+    for row in rows.values():
+        assert {"rmse_mean", "rmse_std", "mae_mean", "r2_mean"} <= set(row)
+        assert "accuracy_mean" not in row and "fold_accuracies" not in row
+    assert rows["ridge"]["rmse_mean"] < rows["dummy"]["rmse_mean"]
+    assert abs(rows["dummy"]["r2_mean"]) < 0.1  # the mean explains nothing
 
 
 @pytest.mark.parametrize("folds", [1, 0, -2, 2.0, "3", None])

@@ -1,0 +1,756 @@
+"""Deep tabular models (MLP, FT-Transformer) as scikit-learn estimators on raw tables.
+
+`KerasTabularClassifier` and `KerasTabularRegressor` take a pandas `DataFrame` of raw
+columns (numbers, categories, text, dates, with missing cells) or a numeric array,
+fit a `TableEncoder` on the training rows only, and train a `TabularMLP` or an
+`FTTransformer` with AdamW, early stopping on an inner validation split of the
+training rows. `model_` is a `TabularModel`: save it and it predicts on raw rows.
+
+Cross-validation fits the same network shape many times, and compiling it costs more
+than training it on a small table. So the compiled network (with its optimizer) is
+kept in a module-level cache keyed by everything that shapes its compiled functions;
+a new fit with the same key restores the network's initial weights for its
+`random_state` and resets the optimizer's state instead of building and compiling
+again. Each fit's trained weights are copied out (`weights_`), so fitted estimators
+stay independent: predicting with one loads its own weights into the shared network
+first. Batches always hold `batch_size` rows, category counts are rounded up to a
+power of two, and predictions run on row counts padded to a power of two, so JAX
+and TensorFlow meet the same shapes fold after fold.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import numbers
+from collections import OrderedDict
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import train_test_split
+
+from kerasdl import backend as kbackend
+from kerasdl.models.tabular.encoder import TableEncoder
+from kerasdl.models.tabular.ft_transformer import FT_TRANSFORMER_SMALL, FTTransformer
+from kerasdl.models.tabular.tabular_mlp import TabularMLP
+from kerasdl.models.tabular.tabular_model import (
+    TabularModel,
+    chunked_logits,
+    make_logits_fn,
+    softmax,
+)
+
+__all__ = [
+    "TABULAR_ARCHITECTURES",
+    "TABULAR_DESCRIPTIONS",
+    "KerasTabularClassifier",
+    "KerasTabularRegressor",
+    "clear_compiled_cache",
+    "make_tabular_estimator",
+]
+
+#: Architecture names: network class, default network kwargs, default learning rate.
+_ARCHITECTURES = {
+    "mlp": (TabularMLP, {}, 1e-3),
+    "ft_transformer": (FTTransformer, FT_TRANSFORMER_SMALL, 3e-4),
+}
+TABULAR_ARCHITECTURES = tuple(_ARCHITECTURES)
+#: One line per architecture, for `kerasdl compare --list`.
+TABULAR_DESCRIPTIONS = {
+    "mlp": "MLP over embedded categories, numbers and TF-IDF text (TabularMLP: "
+    "2 x 256 ReLU, dropout 0.1), AdamW 1e-3, early stopping",
+    "ft_transformer": "FT-Transformer, one token per column (FT_TRANSFORMER_SMALL: "
+    "d_token 64, 2 blocks, 4 heads), AdamW 3e-4, early stopping",
+}
+
+#: How many compiled networks the cache keeps (least recently used dropped first).
+CACHE_SIZE = 8
+_CACHE: OrderedDict = OrderedDict()
+_TOKENS = itertools.count(1)
+#: Initial weights kept per compiled network (one set per random_state).
+_SEEDS_KEPT = 4
+
+
+def clear_compiled_cache() -> None:
+    """Forget every cached compiled network (fitted estimators keep working)."""
+    _CACHE.clear()
+
+
+def _bucket(n: int) -> int:
+    """`n` rounded up to a power of two (at least 2)."""
+    size = 2
+    while size < n:
+        size *= 2
+    return size
+
+
+class _Compiled:
+    """One compiled network, its optimizer, and the values to reset them to."""
+
+    def __init__(self, network, keys):
+        self.network = network
+        self.keys = tuple(keys)
+        self.initial = {}  # random_state -> initial values of network.variables
+        self.optimizer_initial = [
+            np.array(keras.ops.convert_to_numpy(v.value))
+            for v in network.optimizer.variables
+        ]
+        self.logits_fn = make_logits_fn(network, self.keys)
+        self.owner = None  # the fit token whose trained weights the network holds
+
+    def values(self, network=None):
+        """NumPy copies of the values of `network.variables` (default: ours)."""
+        network = self.network if network is None else network
+        return [
+            np.array(keras.ops.convert_to_numpy(v.value)) for v in network.variables
+        ]
+
+    def reset(self, seed, build):
+        """Initial weights of `seed` (drawn once by `build`), optimizer state zeroed."""
+        self.owner = None
+        if seed not in self.initial:
+            self.initial[seed] = self.values(build(seed))
+            while len(self.initial) > _SEEDS_KEPT:  # random_state=None fits
+                self.initial.pop(next(iter(self.initial)))
+        for variable, value in zip(self.network.variables, self.initial[seed]):
+            variable.assign(value)
+        for variable, value in zip(
+            self.network.optimizer.variables, self.optimizer_initial
+        ):
+            variable.assign(value)
+
+    def load(self, weights, token):
+        if self.owner != token:
+            self.network.set_weights(weights)
+            self.owner = token
+
+
+class _ValidationLoss(keras.callbacks.Callback):
+    """Puts the exact loss on the held-out rows in `logs["val_loss"]` each epoch.
+
+    One compiled call on rows padded to a fixed count (instead of Keras's
+    `validation_data`, whose per-epoch `evaluate` costs ~5 ms on a small table
+    and compiles again for every new validation size); placed before
+    `EarlyStopping`, which reads it.
+    """
+
+    def __init__(self, compiled, encoded, y, task):
+        super().__init__()
+        self.compiled, self.encoded, self.y, self.task = compiled, encoded, y, task
+
+    def on_epoch_end(self, epoch, logs=None):
+        logits = chunked_logits(
+            self.compiled.logits_fn, self.encoded, self.compiled.keys
+        )
+        if self.task == "classification":
+            z = logits.astype("float64")
+            z = z - z.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            loss = -np.mean(log_p[np.arange(len(self.y)), self.y])
+        else:
+            loss = np.mean((logits[:, 0].astype("float64") - self.y) ** 2)
+        if logs is not None:
+            logs["val_loss"] = float(loss)
+
+
+def _batches(encoded, y, rows, batch_size, rng):
+    """Endless batches of exactly `batch_size` rows: each epoch visits every row of
+    `rows` once in a new order, topped up with rows drawn again to fill the last
+    batch."""
+    steps = -(-len(rows) // batch_size)
+    while True:
+        order = rng.permutation(rows)
+        while len(order) < steps * batch_size:
+            order = np.concatenate([order, rng.permutation(rows)])
+        order = order[: steps * batch_size]
+        for step in range(steps):
+            index = order[step * batch_size : (step + 1) * batch_size]
+            yield {k: v[index] for k, v in encoded.items()}, y[index]
+
+
+def _check_positive_int(name, value, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; received {name}={value!r}.")
+    return int(value)
+
+
+def _check_rate(name, value, low, high, low_open=False, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or (value <= low if low_open else value < low)
+        or value >= high
+    ):
+        interval = f"{'(' if low_open else '['}{low}, {high})"
+        raise ValueError(
+            f"{name} must be a number in {interval}; received {name}={value!r}."
+        )
+    return float(value)
+
+
+class _KerasTabular(BaseEstimator):
+    """Shared fit/predict of the tabular classifier and regressor."""
+
+    _task = None
+
+    def __init__(
+        self,
+        architecture="mlp",
+        *,
+        feature_types=None,
+        network_kwargs=None,
+        epochs=200,
+        batch_size=None,
+        learning_rate=None,
+        weight_decay=1e-4,
+        patience=16,
+        validation_fraction=0.2,
+        min_frequency=2,
+        max_tokens=500,
+        steps_per_execution=8,
+        reuse_compiled=True,
+        random_state=None,
+        verbose=0,
+    ):
+        self.architecture = architecture
+        self.feature_types = feature_types
+        self.network_kwargs = network_kwargs
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.min_frequency = min_frequency
+        self.max_tokens = max_tokens
+        self.steps_per_execution = steps_per_execution
+        self.reuse_compiled = reuse_compiled
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # === Parameters ===
+
+    def _network_class(self):
+        """`(class, default kwargs, default learning rate, cache name)`."""
+        arch = self.architecture
+        if isinstance(arch, str):
+            if arch not in _ARCHITECTURES:
+                raise ValueError(
+                    f"architecture must be one of {TABULAR_ARCHITECTURES} or a "
+                    f"network class; received architecture={arch!r}."
+                )
+            cls, defaults, lr = _ARCHITECTURES[arch]
+            return cls, dict(defaults), lr, arch
+        if isinstance(arch, type) and issubclass(arch, keras.Model):
+            return arch, {}, 1e-3, f"{arch.__module__}.{arch.__qualname__}"
+        raise ValueError(
+            f"architecture must be one of {TABULAR_ARCHITECTURES} or a keras.Model "
+            "subclass taking (n_numeric, cardinalities, output_units, n_dense=...); "
+            f"received architecture={arch!r}."
+        )
+
+    def _checked_params(self):
+        cls, defaults, default_lr, arch_name = self._network_class()
+        if self.network_kwargs is not None and not isinstance(
+            self.network_kwargs, dict
+        ):
+            raise ValueError(
+                "network_kwargs must be a dict or None; received "
+                f"network_kwargs={self.network_kwargs!r}."
+            )
+        kwargs = {**defaults, **(self.network_kwargs or {})}
+        for reserved in ("n_numeric", "cardinalities", "output_units", "n_dense"):
+            if reserved in kwargs:
+                raise ValueError(
+                    f"network_kwargs must not set {reserved!r} (the encoder and the "
+                    f"task set it); received {reserved}={kwargs[reserved]!r}."
+                )
+        try:
+            kwargs_key = json.dumps(kwargs, sort_keys=True)
+        except TypeError as error:
+            raise ValueError(
+                "network_kwargs must hold JSON-able values (numbers, strings, "
+                f"lists); received {kwargs!r}."
+            ) from error
+        random_state = self.random_state
+        if random_state is None:
+            random_state = int(np.random.randint(0, 2**31 - 1))
+        elif (
+            isinstance(random_state, bool)
+            or not isinstance(random_state, numbers.Integral)
+            or random_state < 0
+        ):
+            raise ValueError(
+                "random_state must be None or an integer >= 0; received "
+                f"random_state={random_state!r}."
+            )
+        params = {
+            "network_class": cls,
+            "network_kwargs": kwargs,
+            "kwargs_key": kwargs_key,
+            "arch_name": arch_name,
+            "epochs": _check_positive_int("epochs", self.epochs),
+            "batch_size": _check_positive_int(
+                "batch_size", self.batch_size, allow_none=True
+            ),
+            "learning_rate": _check_rate(
+                "learning_rate",
+                default_lr if self.learning_rate is None else self.learning_rate,
+                0.0,
+                np.inf,
+                low_open=True,
+            ),
+            "weight_decay": _check_rate("weight_decay", self.weight_decay, 0.0, np.inf),
+            "patience": _check_positive_int("patience", self.patience),
+            "validation_fraction": _check_rate(
+                "validation_fraction", self.validation_fraction, 0.0, 1.0
+            ),
+            "steps_per_execution": _check_positive_int(
+                "steps_per_execution", self.steps_per_execution
+            ),
+            "random_state": int(random_state),
+        }
+        if params["validation_fraction"] > 0.5:
+            raise ValueError(
+                "validation_fraction must be at most 0.5 (it is taken from the "
+                "training rows); received "
+                f"validation_fraction={self.validation_fraction!r}."
+            )
+        return params
+
+    # === Fitting ===
+
+    def _check_y(self, y, n):
+        raise NotImplementedError
+
+    def fit(self, X, y):
+        """Fit the encoder and the network on the training rows `X`, `y`.
+
+        Args:
+            X: A pandas `DataFrame` of raw columns (roles from `feature_types`) or a
+                2-D numeric array.
+            y: Class labels of any type (classifier) or numbers (regressor).
+
+        Returns:
+            `self`.
+        """
+        params = self._checked_params()
+        n = _num_rows(X)
+        y = self._check_y(y, n)
+        encoder = TableEncoder(
+            min_frequency=self.min_frequency, max_tokens=self.max_tokens
+        ).fit(X, self.feature_types)
+        encoded = encoder.transform(X)
+        target, output_units, learned = self._encode_target(y)
+        train_rows, val_rows = self._split(n, target, params)
+        batch_size = params["batch_size"] or _auto_batch_size(len(train_rows))
+
+        cards = [_bucket(c) for c in encoder.cardinalities]
+        shape_key = (
+            keras.backend.backend(),
+            keras.config.dtype_policy().name,
+            params["arch_name"],
+            params["kwargs_key"],
+            encoder.n_numeric,
+            tuple(cards),
+            encoder.n_dense,
+            output_units,
+            self._task,
+            batch_size,
+            params["steps_per_execution"],
+            params["learning_rate"],
+            params["weight_decay"],
+        )
+
+        def build(seed):
+            kbackend.set_random_seed(seed)
+            return params["network_class"](
+                encoder.n_numeric,
+                cards,
+                output_units,
+                n_dense=encoder.n_dense,
+                **params["network_kwargs"],
+            )
+
+        compiled = _CACHE.get(shape_key) if self.reuse_compiled else None
+        if compiled is None:
+            compiled = self._compile(build, params, encoder)
+            if self.reuse_compiled:
+                _CACHE[shape_key] = compiled
+                while len(_CACHE) > CACHE_SIZE:
+                    _CACHE.popitem(last=False)
+        else:
+            _CACHE.move_to_end(shape_key)
+        compiled.reset(params["random_state"], build)
+
+        history = self._train(
+            compiled, encoded, target, train_rows, val_rows, batch_size, params
+        )
+
+        token = next(_TOKENS)
+        compiled.owner = token
+        self._token = token
+        self._compiled = compiled
+        self._model = None
+        for name, value in learned.items():
+            setattr(self, name, value)
+        self.encoder_ = encoder
+        self.weights_ = [np.array(w) for w in compiled.network.get_weights()]
+        # get_config, not keras.saving.serialize_keras_object: the latter imports
+        # TensorFlow (seconds) on every backend, for a table that may not need it.
+        self._network_class = type(compiled.network)
+        self.network_config_ = compiled.network.get_config()
+        self.batch_size_ = batch_size
+        self.history_ = history
+        self.n_epochs_ = len(history.get("loss", []))
+        self.n_features_in_ = len(encoder.feature_types)
+        self.__dict__.pop("feature_names_in_", None)
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(
+                list(encoder.feature_types), dtype=object
+            )
+        return self
+
+    def _compile(self, build, params, encoder):
+        network = build(params["random_state"])
+        if self._task == "classification":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        else:
+            loss = keras.losses.MeanSquaredError()
+        network.compile(
+            optimizer=keras.optimizers.AdamW(
+                learning_rate=params["learning_rate"],
+                weight_decay=params["weight_decay"],
+            ),
+            loss=loss,
+            steps_per_execution=params["steps_per_execution"],
+        )
+        network.optimizer.build(network.trainable_variables)
+        compiled = _Compiled(network, encoder.input_shapes())
+        compiled.initial[params["random_state"]] = compiled.values()
+        return compiled
+
+    def _split(self, n, target, params):
+        rows = np.arange(n)
+        fraction = params["validation_fraction"]
+        n_val = int(round(n * fraction))
+        if fraction == 0 or n_val < 2 or n - n_val < 2:
+            return rows, None
+        stratify = None
+        if self._task == "classification":
+            counts = np.bincount(target)
+            if counts[counts > 0].min() >= 2 and n_val >= np.count_nonzero(counts):
+                stratify = target
+        train_rows, val_rows = train_test_split(
+            rows,
+            test_size=n_val,
+            random_state=params["random_state"],
+            stratify=stratify,
+        )
+        return np.sort(train_rows), np.sort(val_rows)
+
+    def _train(
+        self, compiled, encoded, target, train_rows, val_rows, batch_size, params
+    ):
+        rng = np.random.default_rng(params["random_state"])
+        callbacks = []
+        if val_rows is not None:
+            val_encoded = {k: v[val_rows] for k, v in encoded.items()}
+            callbacks = [
+                _ValidationLoss(compiled, val_encoded, target[val_rows], self._task),
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss",
+                    patience=params["patience"],
+                    restore_best_weights=True,
+                ),
+            ]
+        steps = -(-len(train_rows) // batch_size)
+        with kbackend.fresh_models_per_call():
+            history = compiled.network.fit(
+                _batches(encoded, target, train_rows, batch_size, rng),
+                steps_per_epoch=steps,
+                epochs=params["epochs"],
+                callbacks=callbacks,
+                shuffle=False,  # _batches shuffles
+                verbose=self.verbose,
+            )
+        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+    # === Predicting ===
+
+    def _check_fitted(self):
+        if not hasattr(self, "weights_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(X, y) first."
+            )
+
+    def _logits(self, X):
+        self._check_fitted()
+        encoded = self.encoder_.transform(X)
+        compiled = getattr(self, "_compiled", None)
+        if compiled is None:  # e.g. after unpickling: the estimator's own model
+            return self.model_.encoded_logits(encoded)
+        compiled.load(self.weights_, self._token)
+        return chunked_logits(compiled.logits_fn, encoded, compiled.keys)
+
+    @property
+    def model_(self) -> TabularModel:
+        """The fitted `TabularModel` (its own copy of the network; built on first use).
+
+        Its `predict` takes raw rows; `model_.save("m.keras")` keeps the encoder.
+        Category counts of its network are rounded up to a power of two (shared
+        compiled shapes), so `count_params()` includes those unused embedding rows.
+        """
+        self._check_fitted()
+        if getattr(self, "_model", None) is None:
+            network = self._network_class.from_config(
+                copy.deepcopy(self.network_config_)
+            )
+            network.set_weights(self.weights_)
+            self._model = self._wrap(network)
+        return self._model
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_compiled", None)
+        state.pop("_model", None)
+        return state
+
+
+def _num_rows(X) -> int:
+    if hasattr(X, "shape") and len(getattr(X, "shape", ())) >= 1:
+        return int(X.shape[0])
+    try:
+        return len(X)
+    except TypeError as error:
+        raise ValueError(
+            f"X must be a DataFrame or a 2-D array; received {type(X).__name__}."
+        ) from error
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _auto_batch_size(n: int) -> int:
+    """About 8 batches per epoch, a power of two in [16, 256]."""
+    size = 16
+    while size * 2 <= n / 8 and size < 256:
+        size *= 2
+    return size
+
+
+class KerasTabularClassifier(ClassifierMixin, _KerasTabular):
+    """A deep tabular classifier on raw tables, as a scikit-learn estimator.
+
+    Fits a `TableEncoder` on the training rows, then a `TabularMLP` or an
+    `FTTransformer` with AdamW (sparse cross-entropy on logits), early stopping on
+    a stratified validation split of the training rows (best weights restored).
+
+    Args:
+        architecture: `"mlp"` (`TabularMLP`), `"ft_transformer"` (`FTTransformer`
+            with `FT_TRANSFORMER_SMALL`), or a network class with the same
+            signature `(n_numeric, cardinalities, output_units, *, n_dense=0, ...)`.
+        feature_types: `{column: role}` for a DataFrame (roles `"numeric"`,
+            `"categorical"`, `"text"`, `"date"`); `None`: roles from the dtypes
+            (an array is all numeric).
+        network_kwargs: Extra keyword arguments of the network (override the
+            architecture's defaults), e.g. `{"depth": 1, "width": 64}`.
+        epochs: Maximum number of epochs (passes over the training rows).
+        batch_size: Rows per step; `None`: about 8 steps per epoch (16 to 256).
+        learning_rate: AdamW learning rate; `None`: 1e-3 (MLP), 3e-4
+            (FT-Transformer).
+        weight_decay: AdamW decoupled weight decay.
+        patience: Epochs without a lower validation loss before stopping.
+        validation_fraction: Share of the training rows held out for early
+            stopping (0: no early stopping, train `epochs` epochs).
+        min_frequency: Categories seen fewer times map to the "unseen" index 0.
+        max_tokens: TF-IDF vocabulary (and width) per text column.
+        steps_per_execution: Training steps per compiled call (Keras `compile`).
+        reuse_compiled: Reuse a cached compiled network of the same shape
+            (results are the same either way; only the time differs).
+        random_state: Seed of the weights, the split and the batch order.
+        verbose: Keras `fit` verbosity.
+
+    Attributes:
+        classes_: The sorted class labels (as given).
+        encoder_: The fitted `TableEncoder`.
+        model_: The fitted `TabularModel` (predicts on raw rows; `.save`-able).
+        weights_: The trained network's weights.
+        history_: Per-epoch `loss` and `val_loss`.
+        n_epochs_: Epochs run (early stopping included).
+
+    Example:
+        >>> clf = KerasTabularClassifier("ft_transformer", feature_types=roles,
+        ...                              random_state=0).fit(frame, labels)
+        >>> clf.predict_proba(new_rows)
+    """
+
+    _task = "classification"
+
+    def _check_y(self, y, n):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(
+                f"y must be a 1-D array of class labels; received shape {y.shape}."
+            )
+        if len(y) != n:
+            raise ValueError(
+                "X and y must have the same number of rows; received "
+                f"{n} rows in X and len(y)={len(y)}."
+            )
+        missing = np.array(
+            [v is None or (isinstance(v, float) and np.isnan(v)) for v in y.tolist()]
+        )
+        if missing.any():
+            raise ValueError(
+                f"y holds {int(missing.sum())} missing label(s) (None or NaN), the "
+                f"first at row {int(np.argmax(missing))}; drop those rows first."
+            )
+        try:
+            classes = np.unique(y)
+        except TypeError as error:
+            raise ValueError(
+                f"y mixes label types that cannot be sorted: {error}"
+            ) from error
+        if len(classes) < 2:
+            raise ValueError(
+                "y must hold at least 2 classes; received 1 class "
+                f"({_plain(classes[0])!r})."
+            )
+        return y
+
+    def _encode_target(self, y):
+        classes, target = np.unique(y, return_inverse=True)
+        return target.astype("int32"), len(classes), {"classes_": classes}
+
+    def _wrap(self, network):
+        return TabularModel(
+            network,
+            self.encoder_,
+            task="classification",
+            class_names=list(self.classes_),
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities, columns ordered as `classes_`."""
+        return softmax(self._logits(X))
+
+    def predict(self, X):
+        """The most probable class of each row (labels as given to `fit`)."""
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+
+class KerasTabularRegressor(RegressorMixin, _KerasTabular):
+    """A deep tabular regressor on raw tables, as a scikit-learn estimator.
+
+    As `KerasTabularClassifier` (same parameters), with one output trained by mean
+    squared error on the target standardized with the training rows' mean and
+    standard deviation; `predict` returns values on the target's own scale.
+
+    Attributes:
+        target_mean_, target_std_: The training target's mean and standard
+            deviation.
+        encoder_, model_, weights_, history_, n_epochs_: As for the classifier.
+    """
+
+    _task = "regression"
+
+    def _check_y(self, y, n):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(
+                f"y must be a 1-D array of numbers; received shape {y.shape}."
+            )
+        if len(y) != n:
+            raise ValueError(
+                "X and y must have the same number of rows; received "
+                f"{n} rows in X and len(y)={len(y)}."
+            )
+        try:
+            y = y.astype("float64")
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"y must hold numbers for regression; received dtype {y.dtype} "
+                f"(first value {y.flat[0]!r})."
+            ) from error
+        bad = ~np.isfinite(y)
+        if bad.any():
+            raise ValueError(
+                f"y holds {int(bad.sum())} NaN or infinite value(s), the first at "
+                f"row {int(np.argmax(bad))} ({y[np.argmax(bad)]!r}); drop those rows "
+                "first."
+            )
+        return y
+
+    def _encode_target(self, y):
+        mean, std = float(np.mean(y)), float(np.std(y))
+        std = std if std > 1e-12 else 1.0
+        target = ((y - mean) / std).astype("float32")
+        return target, 1, {"target_mean_": mean, "target_std_": std}
+
+    def _wrap(self, network):
+        return TabularModel(
+            network,
+            self.encoder_,
+            task="regression",
+            target_mean=self.target_mean_,
+            target_std=self.target_std_,
+        )
+
+    def predict(self, X):
+        """Predicted values on the target's scale, `(n,)`."""
+        values = self._logits(X)[:, 0].astype("float64")
+        return values * self.target_std_ + self.target_mean_
+
+
+def make_tabular_estimator(
+    name: str,
+    *,
+    task: str = "classification",
+    feature_types: dict | None = None,
+    epochs: int | None = None,
+    random_state: int | None = 0,
+    **kwargs,
+):
+    """A `KerasTabularClassifier` or `KerasTabularRegressor` for `kerasdl compare`.
+
+    Args:
+        name: One of `TABULAR_ARCHITECTURES` (`"mlp"`, `"ft_transformer"`).
+        task: `"classification"` or `"regression"`.
+        feature_types: The table's column roles (`None` for a numeric array).
+        epochs: Maximum epochs (`None`: the estimator's default, 200).
+        random_state: Seed.
+        **kwargs: Other estimator parameters.
+    """
+    if name not in _ARCHITECTURES:
+        raise ValueError(
+            f"name must be one of {TABULAR_ARCHITECTURES}; received {name!r}."
+        )
+    classes = {
+        "classification": KerasTabularClassifier,
+        "regression": KerasTabularRegressor,
+    }
+    if task not in classes:
+        raise ValueError(
+            f"task must be 'classification' or 'regression'; received {task!r}."
+        )
+    if epochs is not None:
+        kwargs["epochs"] = epochs
+    return classes[task](
+        name, feature_types=feature_types, random_state=random_state, **kwargs
+    )

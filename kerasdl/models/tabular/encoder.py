@@ -1,0 +1,656 @@
+"""`TableEncoder`: raw table columns to the inputs of a deep tabular network.
+
+A raw table is a pandas `DataFrame` plus the role of each feature column
+(`{"age": "numeric", "island": "categorical", "review": "text", "day": "date"}`),
+or a clean numeric array (every column numeric). The encoder is fitted on the
+training rows only and turns any rows of the same table into the dict a tabular
+network (`TabularMLP`, `FTTransformer`) takes:
+
+- `"numeric"`: float32 `(batch, n_numeric)`: the numeric columns (missing cells
+  imputed with the training median), one missing-indicator column per numeric or
+  date column that had a missing cell in training, and five parts per date column
+  (year, month, day of week, day of year, days since 1970-01-01), all standardized
+  with the training mean and variance by `keras.layers.Normalization`;
+- `"categorical"`: int32 `(batch, n_categorical)`: one `keras.layers.StringLookup`
+  per column, 0 for a category unseen (or rarer than `min_frequency`) in training;
+  missing cells are the token `"[MISSING]"`, an index of its own when frequent;
+- `"dense"`: float32 `(batch, n_dense)`: a TF-IDF vector per text column from
+  `keras.layers.TextVectorization(output_mode="tf_idf")`, L2-normalized per row.
+
+Only the keys with at least one column are present. The Keras preprocessing layers
+run eagerly, outside the network (they use TensorFlow internally, on every backend);
+their outputs are returned as NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import keras
+import numpy as np
+import pandas as pd
+
+from kerasdl.data.dataset import FEATURE_ROLES
+
+#: The token a missing categorical cell becomes before the vocabulary lookup.
+MISSING_TOKEN = "[MISSING]"
+#: The out-of-vocabulary token of the categorical lookups (index 0).
+UNSEEN_TOKEN = "[UNSEEN]"
+#: The numeric parts each date column expands to.
+DATE_PARTS = ("year", "month", "day_of_week", "day_of_year", "days_since_epoch")
+
+_CONFIG_VERSION = 1
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _num_rows(frame) -> int:
+    """Rows of a DataFrame or of a dict of NumPy columns."""
+    if isinstance(frame, pd.DataFrame):
+        return len(frame)
+    return len(next(iter(frame.values()))) if frame else 0
+
+
+def _first_bad(series: pd.Series, bad: np.ndarray):
+    return series[bad].iloc[0]
+
+
+class TableEncoder:
+    """Encodes a raw table into a tabular network's input dict; fitted on train rows.
+
+    Decisions worth knowing:
+    - a missing categorical cell becomes the token `"[MISSING]"`, counted like any
+      category: when training had at least `min_frequency` missing cells it gets its
+      own index (missingness is often informative), otherwise it maps to 0 with
+      the unseen categories (a real category spelled `"[MISSING]"` is merged with it);
+    - categories seen fewer than `min_frequency` times in training map to 0, so the
+      network learns an embedding for "rare or unseen" instead of meeting an
+      untrained index 0 at prediction time;
+    - zero-variance numeric parts are divided by 1 (not by Keras's epsilon), so a
+      value that was constant in training cannot blow up at prediction time;
+    - a TF-IDF block is always `max_tokens` wide (`pad_to_max_tokens=True`), so its
+      width does not depend on the training rows.
+
+    Args:
+        min_frequency: Categories seen fewer times than this in training map to 0.
+        max_tokens: Vocabulary size (including the out-of-vocabulary slot) and
+            output width of the TF-IDF vector of each text column.
+
+    Example:
+        >>> encoder = TableEncoder().fit(train_frame, {"age": "numeric",
+        ...                                            "city": "categorical"})
+        >>> inputs = encoder.transform(test_frame)   # {"numeric": ..., ...}
+        >>> encoder.cardinalities, encoder.n_numeric, encoder.n_dense
+    """
+
+    def __init__(self, *, min_frequency: int = 2, max_tokens: int = 500):
+        if (
+            isinstance(min_frequency, bool)
+            or not isinstance(min_frequency, numbers.Integral)
+            or min_frequency < 1
+        ):
+            raise ValueError(
+                f"min_frequency must be an integer >= 1; received {min_frequency!r}."
+            )
+        if (
+            isinstance(max_tokens, bool)
+            or not isinstance(max_tokens, numbers.Integral)
+            or max_tokens < 2
+        ):
+            raise ValueError(
+                f"max_tokens must be an integer >= 2; received {max_tokens!r}."
+            )
+        self.min_frequency = int(min_frequency)
+        self.max_tokens = int(max_tokens)
+        self._columns: list[dict] | None = None
+
+    # === Fitting ===
+
+    def fit(self, x, feature_types: dict | None = None) -> TableEncoder:
+        """Learn medians, vocabularies, means, variances and IDF weights from `x`.
+
+        Args:
+            x: The training rows: a pandas `DataFrame`, or a 2-D numeric array
+                (every column numeric; `feature_types` must then be `None`).
+            feature_types: `{column: role}` with roles from
+                `("numeric", "categorical", "text", "date")`, in the order the
+                columns are encoded; other columns of `x` are ignored. `None`: a
+                `DataFrame`'s roles come from its dtypes (numbers and booleans
+                numeric, datetimes dates, anything else categorical).
+
+        Returns:
+            `self`.
+        """
+        frame, input_kind = self._as_frame(x, fitting=True)
+        if len(frame) == 0:
+            raise ValueError("x is empty; received 0 rows to fit the encoder on.")
+        roles = self._resolve_roles(frame, feature_types, input_kind)
+        self.input_kind = input_kind
+        columns, numeric_blocks = [], []
+        for name, role in roles.items():
+            series = frame[name]
+            if role == "numeric":
+                values = self._numeric(series, name)
+                column, block = self._fit_numeric(name, values)
+            elif role == "date":
+                parts = self._date_parts(self._dates(series, name))
+                column, block = self._fit_date(name, parts)
+            elif role == "categorical":
+                column, block = self._fit_categorical(name, series), None
+            else:
+                column, block = self._fit_text(name, series), None
+            columns.append(column)
+            if block is not None:
+                numeric_blocks.append(block)
+        self._columns = columns
+        if numeric_blocks:
+            block = np.concatenate(numeric_blocks, axis=1).astype("float32")
+            normalization = keras.layers.Normalization(axis=-1)
+            normalization.adapt(block)
+            mean = np.ravel(keras.ops.convert_to_numpy(normalization.mean))
+            variance = np.ravel(keras.ops.convert_to_numpy(normalization.variance))
+            # A part constant in training is centred, not divided by epsilon.
+            variance = np.where(variance > 1e-12, variance, 1.0)
+            self._mean = [float(v) for v in mean]
+            self._variance = [float(v) for v in variance]
+        else:
+            self._mean, self._variance = [], []
+        self._build_layers()
+        return self
+
+    def _fit_numeric(self, name, values):
+        missing = np.isnan(values)
+        median = float(np.median(values[~missing])) if (~missing).any() else 0.0
+        column = {
+            "name": name,
+            "role": "numeric",
+            "median": median,
+            "indicator": bool(missing.any()),
+        }
+        return column, self._numeric_block(column, values)
+
+    def _fit_date(self, name, parts):
+        missing = np.isnan(parts[:, 0])
+        if (~missing).any():
+            medians = [float(v) for v in np.median(parts[~missing], axis=0)]
+        else:
+            medians = [0.0] * len(DATE_PARTS)
+        column = {
+            "name": name,
+            "role": "date",
+            "medians": medians,
+            "indicator": bool(missing.any()),
+        }
+        return column, self._date_block(column, parts)
+
+    def _fit_categorical(self, name, series):
+        tokens = pd.Series(self._tokens(series, name))
+        counts = tokens.value_counts()
+        kept = counts[counts >= self.min_frequency]
+        # Most frequent first; ties in a fixed (string) order, so fits repeat.
+        order = sorted(kept.items(), key=lambda item: (-item[1], item[0]))
+        vocabulary = [token for token, _ in order if token != UNSEEN_TOKEN]
+        return {"name": name, "role": "categorical", "vocabulary": vocabulary}
+
+    def _fit_text(self, name, series):
+        texts = self._texts(series, name)
+        layer = keras.layers.TextVectorization(
+            max_tokens=self.max_tokens, output_mode="tf_idf", pad_to_max_tokens=True
+        )
+        layer.adapt(texts)
+        vocabulary = [str(token) for token in layer.get_vocabulary()]
+        # Keras keeps the IDF weights (the out-of-vocabulary slot's first) only
+        # on its inner lookup layer; they are needed to rebuild the layer.
+        idf = np.asarray(layer._lookup_layer.idf_weights.numpy())[: len(vocabulary)]
+        return {
+            "name": name,
+            "role": "text",
+            "vocabulary": vocabulary,
+            "idf_weights": [float(v) for v in idf],
+        }
+
+    # === Layers ===
+
+    def _build_layers(self):
+        self._lookups, self._vectorizers = {}, {}
+        for column in self._columns:
+            if column["role"] == "categorical":
+                # No vocabulary (every category rare): everything maps to 0.
+                self._lookups[column["name"]] = (
+                    keras.layers.StringLookup(
+                        vocabulary=column["vocabulary"],
+                        num_oov_indices=1,
+                        oov_token=UNSEEN_TOKEN,
+                    )
+                    if column["vocabulary"]
+                    else None
+                )
+            elif column["role"] == "text":
+                self._vectorizers[column["name"]] = self._text_layer(column)
+        self._normalization = None
+        if self._mean:
+            self._normalization = keras.layers.Normalization(
+                axis=-1, mean=self._mean, variance=self._variance
+            )
+
+    def _text_layer(self, column):
+        vocabulary = column["vocabulary"]
+        if len(vocabulary) <= 1:  # training held no words at all
+            return None
+        return keras.layers.TextVectorization(
+            max_tokens=self.max_tokens,
+            output_mode="tf_idf",
+            pad_to_max_tokens=True,
+            vocabulary=vocabulary,
+            idf_weights=column["idf_weights"],
+        )
+
+    # === Transforming ===
+
+    def transform(self, x) -> dict[str, np.ndarray]:
+        """Encode rows of the table the encoder was fitted on.
+
+        Args:
+            x: A `DataFrame` holding every feature column (extra columns are
+                ignored), a dict `{column: values}`, a list of row dicts, or (for an
+                encoder fitted on an array) a 2-D numeric array of the same width.
+                Missing cells (NaN, None, NaT, "" in text) and unseen categories
+                are fine.
+
+        Returns:
+            `{"numeric": float32 (n, n_numeric), "categorical": int32
+            (n, n_categorical), "dense": float32 (n, n_dense)}`, only the keys that
+            have columns.
+        """
+        self._check_fitted()
+        frame, _ = self._as_frame(x, fitting=False)
+        if _num_rows(frame) == 0:
+            raise ValueError("x is empty; received 0 rows to encode.")
+        missing = [c["name"] for c in self._columns if c["name"] not in frame]
+        if missing:
+            raise ValueError(
+                f"x lacks the feature column(s) {missing} the encoder was fitted "
+                f"on; received columns {list(frame)}."
+            )
+        numeric, categorical, dense = [], [], []
+        for column in self._columns:
+            name, role = column["name"], column["role"]
+            series = frame[name]
+            if role == "numeric":
+                numeric.append(self._numeric_block(column, self._numeric(series, name)))
+            elif role == "date":
+                parts = self._date_parts(self._dates(series, name))
+                numeric.append(self._date_block(column, parts))
+            elif role == "categorical":
+                categorical.append(self._lookup(name, self._tokens(series, name)))
+            else:
+                dense.append(self._tf_idf(column, self._texts(series, name)))
+        out = {}
+        if numeric:
+            block = np.concatenate(numeric, axis=1).astype("float32")
+            scaled = self._normalization(block)
+            out["numeric"] = np.asarray(
+                keras.ops.convert_to_numpy(scaled), dtype="float32"
+            )
+        if categorical:
+            out["categorical"] = np.stack(categorical, axis=1).astype("int32")
+        if dense:
+            out["dense"] = np.concatenate(dense, axis=1).astype("float32")
+        return out
+
+    def fit_transform(self, x, feature_types: dict | None = None):
+        """`fit(x, feature_types)` then `transform(x)`."""
+        return self.fit(x, feature_types).transform(x)
+
+    def _lookup(self, name, tokens):
+        layer = self._lookups[name]
+        if layer is None:
+            return np.zeros(len(tokens), dtype="int32")
+        return np.asarray(keras.ops.convert_to_numpy(layer(tokens)), dtype="int32")
+
+    def _tf_idf(self, column, texts):
+        layer = self._vectorizers[column["name"]]
+        if layer is None:
+            return np.zeros((len(texts), self.max_tokens), dtype="float32")
+        values = np.asarray(keras.ops.convert_to_numpy(layer(texts)), dtype="float32")
+        norms = np.linalg.norm(values, axis=1, keepdims=True)
+        return values / np.where(norms > 0, norms, 1.0)
+
+    def _numeric_block(self, column, values):
+        missing = np.isnan(values)
+        filled = np.where(missing, column["median"], values)
+        parts = [filled[:, None]]
+        if column["indicator"]:
+            parts.append(missing[:, None].astype("float64"))
+        return np.concatenate(parts, axis=1)
+
+    def _date_block(self, column, parts):
+        missing = np.isnan(parts[:, 0])
+        filled = np.where(missing[:, None], np.asarray(column["medians"]), parts)
+        if column["indicator"]:
+            filled = np.concatenate([filled, missing[:, None]], axis=1)
+        return filled
+
+    # === Cell checks and conversions ===
+
+    @staticmethod
+    def _numeric(series: pd.Series, name) -> np.ndarray:
+        if isinstance(series, np.ndarray):  # a column of a numeric array
+            values = series.astype("float64")
+        elif pd.api.types.is_bool_dtype(series):
+            return series.to_numpy(dtype="float64", na_value=np.nan)
+        elif pd.api.types.is_numeric_dtype(series):
+            values = series.to_numpy(dtype="float64", na_value=np.nan)
+        elif pd.api.types.is_datetime64_any_dtype(series):
+            raise ValueError(
+                f"Column {name!r} is numeric but holds dates; received "
+                f"{series.dropna().iloc[0]!r}. Declare it as 'date'."
+            )
+        else:
+            values = pd.to_numeric(series, errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
+            present = ~series.map(_is_missing).to_numpy(dtype=bool)
+            bad = present & np.isnan(values)
+            if bad.any():
+                raise ValueError(
+                    f"Column {name!r} is numeric but holds a value that is not a "
+                    f"number: received {_first_bad(series, bad)!r}."
+                )
+        infinite = np.isinf(values)
+        if infinite.any():
+            raise ValueError(
+                f"Column {name!r} holds an infinite value; received "
+                f"{values[infinite][0]!r}. Use NaN for a missing cell."
+            )
+        return values
+
+    @staticmethod
+    def _dates(series: pd.Series, name) -> pd.Series:
+        if pd.api.types.is_datetime64_any_dtype(series):
+            dates = series
+        elif pd.api.types.is_numeric_dtype(series) and series.notna().any():
+            raise ValueError(
+                f"Column {name!r} is a date column but holds numbers; received "
+                f"{series.dropna().iloc[0]!r}. Pass datetimes or date strings."
+            )
+        else:
+            present = ~series.map(_is_missing).to_numpy(dtype=bool)
+            dates = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+            if present.any():
+                try:
+                    parsed = pd.to_datetime(
+                        series[present], errors="coerce", format="mixed"
+                    )
+                except (TypeError, ValueError) as error:
+                    raise ValueError(
+                        f"Column {name!r} is a date column but holds a value that "
+                        f"is not a date: {error}"
+                    ) from error
+                bad = parsed.isna().to_numpy()
+                if bad.any():
+                    raise ValueError(
+                        f"Column {name!r} is a date column but holds a value that "
+                        f"is not a date: received {series[present][bad].iloc[0]!r}."
+                    )
+                dates[present] = parsed
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+        return dates
+
+    @staticmethod
+    def _date_parts(dates: pd.Series) -> np.ndarray:
+        dates = dates.astype("datetime64[ns]")
+        parts = [
+            dates.dt.year,
+            dates.dt.month,
+            dates.dt.day_of_week,
+            dates.dt.day_of_year,
+            (dates - _EPOCH) / pd.Timedelta(days=1),
+        ]
+        return np.stack(
+            [p.astype("float64").to_numpy(na_value=np.nan) for p in parts], axis=1
+        )
+
+    @staticmethod
+    def _cell_token(value, name):
+        if _is_missing(value):
+            return MISSING_TOKEN
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (bool, np.bool_)):
+            return str(bool(value))
+        if isinstance(value, numbers.Integral):
+            return str(int(value))
+        if isinstance(value, numbers.Real):
+            value = float(value)
+            return str(int(value)) if value.is_integer() else repr(value)
+        raise ValueError(
+            f"Column {name!r} is categorical but holds a {type(value).__name__}; "
+            f"received {value!r}. Categories must be strings or numbers."
+        )
+
+    def _tokens(self, series: pd.Series, name) -> np.ndarray:
+        return np.asarray(
+            [self._cell_token(v, name) for v in series.tolist()], dtype=object
+        )
+
+    @staticmethod
+    def _texts(series: pd.Series, name) -> np.ndarray:
+        texts = []
+        for value in series.tolist():
+            if _is_missing(value):
+                texts.append("")
+            elif isinstance(value, (str, numbers.Number)):
+                texts.append(str(value))
+            else:
+                raise ValueError(
+                    f"Column {name!r} is a text column but holds a "
+                    f"{type(value).__name__}; received {value!r}."
+                )
+        return np.asarray(texts, dtype=object)
+
+    # === Input forms ===
+
+    def _as_frame(self, x, fitting):
+        if isinstance(x, pd.DataFrame):
+            frame = x
+            kind = "frame"
+        elif isinstance(x, dict):
+            try:
+                frame = pd.DataFrame(x)
+            except ValueError as error:
+                raise ValueError(
+                    f"x as a dict must map each column to a list of cells of one "
+                    f"length: {error}"
+                ) from error
+            kind = "frame"
+        elif isinstance(x, (list, tuple)) and x and all(isinstance(r, dict) for r in x):
+            frame = pd.DataFrame.from_records(list(x))
+            kind = "frame"
+        else:
+            try:
+                array = np.asarray(x)
+            except (TypeError, ValueError) as error:
+                raise ValueError(
+                    "x must be a pandas DataFrame, a dict of columns, a list of "
+                    f"row dicts or a 2-D numeric array; received {type(x).__name__}."
+                ) from error
+            if array.ndim != 2:
+                raise ValueError(
+                    "x must be a DataFrame, a dict of columns, a list of row dicts "
+                    f"or a 2-D array (rows, features); received shape {array.shape}."
+                )
+            if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+                raise ValueError(
+                    f"x as an array must be numeric; received dtype {array.dtype}. "
+                    "Pass a DataFrame and feature_types for raw columns."
+                )
+            if not fitting and self.input_kind == "array":
+                width = len(self._columns)
+                if array.shape[1] != width:
+                    raise ValueError(
+                        f"x must have {width} columns, like the array the encoder "
+                        f"was fitted on; received shape {array.shape}."
+                    )
+            array = array.astype("float64")
+            names = [str(i) for i in range(array.shape[1])]
+            kind = "array"
+            if not fitting:  # plain NumPy columns: no DataFrame to build
+                return {name: array[:, i] for i, name in enumerate(names)}, kind
+            frame = pd.DataFrame(array, columns=names)
+        if not fitting and kind == "frame" and self.input_kind == "array":
+            frame = frame.rename(columns=str)
+        return frame, kind
+
+    @staticmethod
+    def _resolve_roles(frame, feature_types, input_kind) -> dict:
+        if input_kind == "array":
+            if feature_types is not None:
+                bad = {k: r for k, r in feature_types.items() if r != "numeric"}
+                if bad:
+                    raise ValueError(
+                        "x is a numeric array, so every column is numeric; received "
+                        f"feature_types with other roles: {bad}. Pass a DataFrame "
+                        "for raw columns."
+                    )
+            return dict.fromkeys(frame.columns, "numeric")
+        if feature_types is None:
+            roles = {}
+            for name in frame.columns:
+                series = frame[name]
+                if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(
+                    series
+                ):
+                    roles[name] = "numeric"
+                elif pd.api.types.is_datetime64_any_dtype(series):
+                    roles[name] = "date"
+                else:
+                    roles[name] = "categorical"
+            return roles
+        if not isinstance(feature_types, dict) or not feature_types:
+            raise ValueError(
+                "feature_types must be a non-empty dict {column: role}; received "
+                f"{feature_types!r}."
+            )
+        bad = {c: r for c, r in feature_types.items() if r not in FEATURE_ROLES}
+        if bad:
+            raise ValueError(
+                f"feature_types roles must be in {FEATURE_ROLES}; received {bad}."
+            )
+        missing = [c for c in feature_types if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"feature_types names column(s) {missing} that x lacks; received "
+                f"columns {list(frame.columns)}."
+            )
+        for name in feature_types:
+            if not isinstance(name, (str, int)) or isinstance(name, bool):
+                raise ValueError(
+                    "Feature column names must be strings or integers (they are "
+                    f"saved with the model); received {name!r}."
+                )
+        return dict(feature_types)
+
+    # === Fitted state ===
+
+    def _check_fitted(self):
+        if self._columns is None:
+            raise ValueError(
+                "This TableEncoder is not fitted yet; call fit(x, feature_types) on "
+                "the training rows first."
+            )
+
+    @property
+    def feature_types(self) -> dict:
+        """`{column: role}` of the fitted columns, in encoding order."""
+        self._check_fitted()
+        return {c["name"]: c["role"] for c in self._columns}
+
+    @property
+    def cardinalities(self) -> list[int]:
+        """Per categorical column: vocabulary size + 1 (index 0: unseen or rare)."""
+        self._check_fitted()
+        return [
+            len(c["vocabulary"]) + 1
+            for c in self._columns
+            if c["role"] == "categorical"
+        ]
+
+    @property
+    def n_numeric(self) -> int:
+        """Width of the `"numeric"` input (columns, indicators, date parts)."""
+        self._check_fitted()
+        return len(self._mean)
+
+    @property
+    def n_dense(self) -> int:
+        """Width of the `"dense"` input (`max_tokens` per text column)."""
+        self._check_fitted()
+        return self.max_tokens * sum(c["role"] == "text" for c in self._columns)
+
+    def input_shapes(self) -> dict[str, tuple]:
+        """`{key: (width,)}` for the keys `transform` returns."""
+        shapes = {}
+        if self.n_numeric:
+            shapes["numeric"] = (self.n_numeric,)
+        if self.cardinalities:
+            shapes["categorical"] = (len(self.cardinalities),)
+        if self.n_dense:
+            shapes["dense"] = (self.n_dense,)
+        return shapes
+
+    # === Config ===
+
+    def get_config(self) -> dict:
+        """Everything learned, as JSON-able lists and numbers."""
+        self._check_fitted()
+        return {
+            "version": _CONFIG_VERSION,
+            "min_frequency": self.min_frequency,
+            "max_tokens": self.max_tokens,
+            "input_kind": self.input_kind,
+            "columns": [dict(c) for c in self._columns],
+            "numeric_mean": list(self._mean),
+            "numeric_variance": list(self._variance),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> TableEncoder:
+        """Rebuild a fitted encoder from `get_config()` (no data needed)."""
+        if not isinstance(config, dict) or "columns" not in config:
+            raise ValueError(
+                "config must be a dict from TableEncoder.get_config(); received "
+                f"{type(config).__name__}."
+            )
+        if config.get("version", _CONFIG_VERSION) != _CONFIG_VERSION:
+            raise ValueError(
+                f"TableEncoder config version {config.get('version')!r} is not "
+                f"supported; this kerasdl reads version {_CONFIG_VERSION}."
+            )
+        encoder = cls(
+            min_frequency=config["min_frequency"], max_tokens=config["max_tokens"]
+        )
+        encoder.input_kind = config["input_kind"]
+        encoder._columns = [dict(c) for c in config["columns"]]
+        encoder._mean = [float(v) for v in config["numeric_mean"]]
+        encoder._variance = [float(v) for v in config["numeric_variance"]]
+        encoder._build_layers()
+        return encoder
+
+    def __repr__(self) -> str:
+        if self._columns is None:
+            return (
+                f"TableEncoder(min_frequency={self.min_frequency}, "
+                f"max_tokens={self.max_tokens}, not fitted)"
+            )
+        return (
+            f"TableEncoder({len(self._columns)} columns: n_numeric={self.n_numeric}, "
+            f"cardinalities={self.cardinalities}, n_dense={self.n_dense})"
+        )

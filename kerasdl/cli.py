@@ -142,22 +142,30 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "train",
-        help="train a registered deep model, evaluate it, write a model card",
+        help="train a deep model (images or tables), evaluate it, write a model card",
         description="Train a registered deep model (see `kerasdl compare --list`) on "
         "a stratified train/val/test split with the training toolkit; write "
         "model.keras, run.json, the learning curves (history.png, history.json), "
         "the final numbers (metrics.json), the error analysis (errors/) and "
         "model_card.md. `kerasdl train cnn --model NAME` trains the convnet NAME "
         "(lenet5, alexnet, vgg11/16/19, googlenet, resnet18/34/50, "
-        "efficientnet_b0..b3; default cnn, the SmallCNN).",
+        "efficientnet_b0..b3; default cnn, the SmallCNN). Tables (--csv FILE "
+        "--target COLUMN, raw columns with strings and missing cells welcome; a "
+        "table dataset such as penguins or cars; any regression data) are "
+        "trained by the tabular "
+        "mlp (default) or ft_transformer, for classification or regression: "
+        "model.keras then predicts on raw rows, and a regressor's errors/ holds "
+        "residual plots and the errors per target range.",
     )
     p.add_argument(
         "model",
+        nargs="?",
+        default=None,
         help="registered model name (e.g. mlp, cnn), 'cnn' with --model NAME for a "
         "registered convnet, 'gan' with --model NAME for a generative model "
         "(dcgan, cgan, wgan, wgan_gp, vae, ddpm; those names also work here "
         "directly), or 'gpt' for the character-level GPT language model (with "
-        "--corpus)",
+        "--corpus). For a table: mlp (the default there) or ft_transformer",
     )
     p.add_argument(
         "--model",
@@ -165,7 +173,8 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="with 'train cnn': a registered image model (lenet5, alexnet, vgg16, "
         "googlenet, resnet18, efficientnet_b0, ...; default cnn); with 'train "
-        "gan': dcgan, cgan, wgan, wgan_gp, vae or ddpm",
+        "gan': dcgan, cgan, wgan, wgan_gp, vae or ddpm; with a table: mlp or "
+        "ft_transformer",
     )
     p.add_argument(
         "--latent-dim", type=int, default=None, help="generative models: noise size"
@@ -177,20 +186,62 @@ def _build_parser() -> argparse.ArgumentParser:
         help="GANs: save a sample grid every N epochs (0: never)",
     )
     _add_data_source(p)
-    p.add_argument("--epochs", type=int, default=None, help="default: the registry's")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--optimizer", default="adam", help="sgd, rmsprop, adam, adamw")
-    p.add_argument("--learning-rate", type=float, default=None)
-    p.add_argument("--schedule", default=None, help="step, cosine or warmup_cosine")
-    p.add_argument("--precision", default="float32", help="or mixed_float16/bfloat16")
-    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="default: the registry's; tables: at most 200, with early stopping",
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="tables: default about 8 steps"
+    )
+    p.add_argument(
+        "--optimizer",
+        default="adam",
+        help="sgd, rmsprop, adam, adamw (not for tables: AdamW)",
+    )
+    p.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="tables: default 1e-3 (mlp), 3e-4 (ft_transformer)",
+    )
+    p.add_argument(
+        "--schedule",
+        default=None,
+        help="step, cosine or warmup_cosine (not for tables)",
+    )
+    p.add_argument(
+        "--precision",
+        default="float32",
+        help="or mixed_float16/bfloat16 (not for tables)",
+    )
+    p.add_argument(
+        "--early-stopping",
+        type=int,
+        default=None,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a better validation loss "
+        "(tables: default 16)",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--val-size", type=float, default=0.15)
-    p.add_argument("--test-size", type=float, default=0.15)
+    p.add_argument(
+        "--val-size",
+        type=float,
+        default=0.15,
+        help="fraction of all rows for validation (0.15); tables: taken from the "
+        "training rows, for early stopping",
+    )
+    p.add_argument(
+        "--test-size",
+        type=float,
+        default=0.15,
+        help="fraction of all rows held out for the test (0.15)",
+    )
     p.add_argument(
         "--diagnose",
         action="store_true",
-        help="watch the run with kerasdl.doctor.TrainingDiagnostics",
+        help="watch the run with kerasdl.doctor.TrainingDiagnostics (not for tables)",
     )
     p.add_argument(
         "--quiet", action="store_true", help="generative models: no progress bar"
@@ -691,19 +742,156 @@ def _cmd_generate(args) -> int:
     return 0
 
 
+def _cmd_train_table(args, dataset, architecture: str) -> int:
+    """`kerasdl train [mlp|ft_transformer]` on a table: `train_tabular`."""
+    from kerasdl.training.tabular_job import train_tabular
+
+    # Options of the image/array classifier job that the tabular estimator (AdamW,
+    # float32, early stopping on its own validation rows) has no use for.
+    unsupported = (
+        ("--diagnose", args.diagnose),
+        ("--precision", args.precision != "float32"),
+        ("--optimizer", args.optimizer != "adam"),
+        ("--schedule", args.schedule is not None),
+        ("--latent-dim", args.latent_dim is not None),
+        ("--sample-every", args.sample_every is not None),
+        ("--groups", args.groups is not None),
+    )
+    for flag, given in unsupported:
+        if given:
+            raise CLIError(
+                f"{flag} is not supported when training a table: {dataset.name!r} "
+                f"is a {dataset.task} table, trained by the tabular {architecture} "
+                "(AdamW, float32, early stopping); drop " + flag + "."
+            )
+    for flag, value in (("--test-size", args.test_size), ("--val-size", args.val_size)):
+        if not 0 < value < 1:
+            raise CLIError(
+                f"{flag} must be a fraction strictly between 0 and 1; received {value}."
+            )
+    if args.val_size + args.test_size >= 1:
+        raise CLIError(
+            "--val-size + --test-size must be below 1 to leave training rows; "
+            f"received {args.val_size} and {args.test_size}."
+        )
+    # --val-size is a fraction of all rows; the estimator holds it out of the
+    # training rows (what is left after the test rows).
+    fraction = args.val_size / (1 - args.test_size)
+    if fraction > 0.5:
+        raise CLIError(
+            f"--val-size {args.val_size} is {fraction:.0%} of the training rows left "
+            f"by --test-size {args.test_size}; a table's validation part is at most "
+            "half of them."
+        )
+    kwargs = {"validation_fraction": fraction}
+    for key, value in (
+        ("batch_size", args.batch_size),
+        ("learning_rate", args.learning_rate),
+        ("patience", args.early_stopping),
+    ):
+        if value is not None:
+            kwargs[key] = value
+    out = args.out or Path("runs") / "train" / architecture
+    run = train_tabular(
+        dataset,
+        architecture,
+        out_dir=out,
+        test_size=args.test_size,
+        seed=args.seed,
+        epochs=args.epochs,
+        **kwargs,
+    )
+    if run["status"] == "diverged":
+        print(
+            "kerasdl train: training diverged (NaN/inf predictions); nothing was "
+            "measured. Lower --learning-rate (e.g. 10x); the record is in "
+            f"{out}/run.json (learning curves: history.png).",
+            file=sys.stderr,
+        )
+        return 1
+    metrics = run["metrics"]
+
+    def number(key, spec=".4f"):
+        value = metrics.get(key)
+        return "n/a" if value is None else format(value, spec)
+
+    if run["task"] == "classification":
+        scores = (
+            f"test accuracy {number('test_accuracy')}, balanced accuracy "
+            f"{number('test_balanced_accuracy')}, macro-F1 "
+            f"{number('test_f1_macro')}, log loss {number('test_log_loss')}, "
+            f"ROC-AUC {number('test_roc_auc')}"
+        )
+    else:
+        scores = (
+            f"test RMSE {number('test_rmse', '.4g')}, MAE "
+            f"{number('test_mae', '.4g')}, R² {number('test_r2')}"
+        )
+    epochs = run["epochs_run"]
+    print(
+        f"{architecture} on {dataset.name} ({run['task']}): {scores} "
+        f"({metrics['measured_on']}); {epochs} epoch{'s' * (epochs != 1)}, "
+        f"{run['train_seconds']:.1f} s on {run['backend']}"
+    )
+    print(
+        f"wrote {out}/model.keras, run.json, metrics.json, history.png, "
+        "history.json, model_card.md, errors/"
+    )
+    return 0
+
+
 def _cmd_train(args) -> int:
     if args.model == "gpt":
         return _cmd_train_gpt(args)
-    name = _generative_name(args)
-    if name is not None:
-        return _cmd_train_generative(args, name)
+    from kerasdl.baselines.keras_tabular import TABULAR_ARCHITECTURES
+    from kerasdl.training.tabular_job import is_table
+
+    dataset = None
+    asked = [m for m in (args.model, args.generative_model) if m is not None]
+    if all(m in TABULAR_ARCHITECTURES for m in asked):
+        # mlp / ft_transformer / nothing: a table goes to the tabular job; mlp on
+        # images (or a numeric classification array) stays the registry MLP.
+        if len(set(asked)) > 1:
+            raise CLIError(
+                f"Two models given: {args.model!r} and --model "
+                f"{args.generative_model!r}."
+            )
+        dataset = _load_dataset_arg(args)
+        architecture = asked[0] if asked else None
+        if is_table(dataset):
+            return _cmd_train_table(args, dataset, architecture or "mlp")
+        kind = "images" if dataset.is_image else f"a {dataset.task} dataset"
+        if architecture is None:
+            raise CLIError(
+                f"kerasdl train needs a MODEL for {dataset.name!r} ({kind}), e.g. "
+                "`kerasdl train mlp` or `kerasdl train cnn`; only tables default "
+                "to mlp."
+            )
+        if architecture != "mlp":
+            raise CLIError(
+                f"{architecture} trains tables (--csv FILE --target COLUMN, or a "
+                f"table dataset such as penguins or cars); {dataset.name!r} is "
+                f"{kind}, not a table."
+            )
+        model_name = architecture
+    elif args.model is None:
+        raise CLIError(
+            f"--model {args.generative_model!r} needs a MODEL before it: `kerasdl "
+            "train cnn --model NAME` or `kerasdl train gan --model NAME` (tables "
+            "take --model mlp or ft_transformer)."
+        )
+    else:
+        name = _generative_name(args)
+        if name is not None:
+            return _cmd_train_generative(args, name)
+        model_name = _classifier_name(args)
     from kerasdl.models.registry import get_model_spec
     from kerasdl.training import TrainingConfig
     from kerasdl.training.job import train_classifier
 
-    model_name = _classifier_name(args)
     spec = get_model_spec(model_name)
-    dataset = _load_dataset_arg(args)
+    if dataset is None:
+        dataset = _load_dataset_arg(args)
     config = TrainingConfig(
         optimizer=args.optimizer,
         learning_rate=(
@@ -1138,6 +1326,27 @@ COMMANDS = {
 }
 
 
+def _use_jax_compilation_cache() -> None:
+    """Keep JAX's compiled programs on disk between `kerasdl` runs.
+
+    A deep model's training step takes seconds to compile on a CPU, and a user runs
+    the same command again and again on the same table; JAX's persistent
+    compilation cache turns the second compile into a file read. Only compilations
+    of at least 0.25 s are stored. `JAX_COMPILATION_CACHE_DIR` chooses the folder
+    (default `$XDG_CACHE_HOME/kerasdl/jax`, else `~/.cache/kerasdl/jax`);
+    `KERASDL_JAX_CACHE=0` turns it off. Must run before JAX is imported.
+    """
+    if os.environ.get("KERASDL_JAX_CACHE", "1") == "0" or "jax" in sys.modules:
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache"
+    )
+    os.environ.setdefault(
+        "JAX_COMPILATION_CACHE_DIR", os.path.join(base, "kerasdl", "jax")
+    )
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.25")
+
+
 def main(argv=None) -> int:
     """Entry point of the `kerasdl` console script."""
     parser = _build_parser()
@@ -1151,6 +1360,7 @@ def main(argv=None) -> int:
             )
         os.environ["KERAS_BACKEND"] = args.backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _use_jax_compilation_cache()
     try:
         return COMMANDS[args.command](args)
     except (CLIError, ValueError, OSError) as error:

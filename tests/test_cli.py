@@ -477,3 +477,19 @@ def test_train_that_diverges_says_so_and_exits_1(tmp_path, capsys):
     assert rc == 1
     assert "training diverged" in captured.err and "Traceback" not in captured.err
     assert json.loads((out / "run.json").read_text())["status"] == "diverged"
+
+
+def test_cli_keeps_jax_compilations_in_a_user_cache(monkeypatch, tmp_path):
+    from kerasdl import cli
+
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    monkeypatch.delenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("KERASDL_JAX_CACHE", "1")
+    cli._use_jax_compilation_cache()
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "kerasdl" / "jax")
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR")
+    monkeypatch.setenv("KERASDL_JAX_CACHE", "0")
+    cli._use_jax_compilation_cache()
+    assert "JAX_COMPILATION_CACHE_DIR" not in os.environ

@@ -1,4 +1,5 @@
-"""Evaluation beyond one accuracy number: error analysis, fairness, model cards.
+"""Evaluation beyond one accuracy number: error analysis (classifiers and
+regressors), fairness, model cards.
 
 Example:
 
@@ -8,6 +9,8 @@ from kerasdl import evaluation
 result = evaluation.error_analysis(y_test, pred, proba=proba, x=x_test,
                                    class_names=names, out_dir="runs/errors")
 print(result["table"])
+errors = evaluation.regression_analysis(y_test, y_pred, "runs/errors")
+print(errors["table"])
 print(evaluation.format_fairness(evaluation.fairness_demo(seed=0)))
 ```
 """
@@ -32,6 +35,13 @@ from kerasdl.evaluation.fairness import (
     load_fairness_demo,
 )
 from kerasdl.evaluation.model_card import model_card_from_run, write_model_card
+from kerasdl.evaluation.regression_analysis import (
+    format_per_range,
+    per_range_report,
+    plot_predicted_vs_true,
+    plot_residuals,
+    regression_analysis,
+)
 
 __all__ = [
     "FIDDigits",
@@ -44,13 +54,18 @@ __all__ = [
     "fairness_report",
     "format_fairness",
     "format_per_class",
+    "format_per_range",
     "frechet_distance",
     "load_fairness_demo",
     "model_card_from_run",
     "per_class_report",
+    "per_range_report",
     "plot_class_histogram",
     "plot_confident_mistakes",
     "plot_confusion_matrix",
+    "plot_predicted_vs_true",
+    "plot_residuals",
+    "regression_analysis",
     "write_model_card",
 ]
 

@@ -3,7 +3,8 @@ it does and how that was measured, how it was trained, and where it falls short.
 
 After Mitchell et al. (2019), "Model Cards for Model Reporting". `write_model_card`
 takes the facts as dicts; `model_card_from_run` reads them from the `run.json`
-that `kerasdl train` writes.
+that `kerasdl train` writes (classifiers, and regressors whose card explains
+RMSE, MAE and R² and shows the errors per target range).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _SPLIT_PREFIXES = (
     ("cv_", "cross-validation", None),
 )
 _HOW_KEYS = ("measured_on", "how", "protocol")
+TASKS = ("classification", "regression")
 
 
 # ---------------------------------------------------------------------------
@@ -91,11 +93,13 @@ def _as_lines(body) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def _model_section(model_name, description, architecture, params, backend):
+def _model_section(model_name, description, architecture, params, backend, task):
     lines = ["## Model details", ""]
     lines.append(description or f"`{model_name}`, trained with kerasdl.")
     lines.append("")
     facts = [f"Model: `{model_name}`"]
+    if task:
+        facts.append(f"Task: {task}")
     if params is not None:
         facts.append(f"Parameters: {int(params):,}")
     if backend:
@@ -150,7 +154,18 @@ def _measured_where(name: str, data: dict) -> str:
     return "-"
 
 
-def _metrics_section(metrics: dict, data: dict, backend):
+def _regression_note(data: dict) -> str:
+    target = data.get("target")
+    units = f"the units of the target `{target}`" if target else "the target's units"
+    return (
+        f"RMSE (root mean squared error) and MAE (mean absolute error) are in "
+        f"{units}; lower is better, and RMSE weighs large errors more. R² is 1 for "
+        "perfect predictions, 0 for always predicting the mean of the measured "
+        "targets, and negative for worse than that."
+    )
+
+
+def _metrics_section(metrics: dict, data: dict, backend, task=None):
     lines = ["## Metrics and how they were measured", ""]
     how = [
         f"Measured on: {metrics[k]}" if k == "measured_on" else str(metrics[k])
@@ -181,6 +196,8 @@ def _metrics_section(metrics: dict, data: dict, backend):
         lines.append("No metrics were recorded.")
     lines.append("")
     context = how + notes
+    if task == "regression":
+        context.append(_regression_note(data))
     if backend:
         context.append(f"Computed with the Keras {backend} backend.")
     if not _has_folds(metrics):
@@ -203,15 +220,22 @@ def _has_folds(metrics: dict) -> bool:
     return any(isinstance(m, dict) and m.get("folds") for m in metrics.values())
 
 
-def _generic_limitations(data: dict, metrics: dict, fairness) -> list[str]:
+def _generic_limitations(data: dict, metrics: dict, fairness, task=None) -> list[str]:
     name = data.get("name") or "one dataset"
     n_test = data.get("n_test")
     size = f" ({int(n_test)} test samples)" if n_test is not None else ""
+    robustness = (
+        "Not checked for robustness to corrupted or adversarial inputs. It predicts "
+        "one value per row, with no prediction interval: it does not say how sure "
+        "it is, and it can be far off outside the range of targets it was trained on."
+        if task == "regression"
+        else "Not checked for robustness to corrupted or adversarial inputs, or for "
+        "calibration of its probabilities."
+    )
     items = [
         f"Evaluated only on {name}{size}; not tested for distribution shift "
         "(new sources, devices, populations or time periods).",
-        "Not checked for robustness to corrupted or adversarial inputs, or for "
-        "calibration of its probabilities.",
+        robustness,
     ]
     if not _has_folds(metrics):
         items.insert(
@@ -285,6 +309,7 @@ def write_model_card(
     params: int | None = None,
     backend: str | None = None,
     intended_use: str | None = None,
+    task: str | None = None,
 ) -> Path:
     """Writes a Markdown model card.
 
@@ -314,13 +339,18 @@ def write_model_card(
         backend: Optional Keras backend the metrics were computed with.
         intended_use: What the model is for; default: learning and experiments,
             not decisions about people.
+        task: `"classification"`, `"regression"` or None (not said). A
+            regression card explains RMSE, MAE and R² (with `data["target"]`,
+            the target column, when given) and its generic limitations speak of
+            values, not probabilities.
 
     Returns:
         The `pathlib.Path` written.
 
     Raises:
         ValueError: If `model_name` is empty or `data`, `metrics`, `training`
-            are not dicts, or `limitations` is not a list of strings.
+            are not dicts, `limitations` is not a list of strings, or `task` is
+            not one of the tasks.
 
     Example:
 
@@ -348,6 +378,8 @@ def write_model_card(
         raise ValueError(
             f"`limitations` must be a list of strings; received {limitations!r}."
         )
+    if task is not None and task not in TASKS:
+        raise ValueError(f"`task` must be one of {TASKS} or None; received {task!r}.")
     needed = ("groups", "positive_label", "demographic_parity_difference")
     if fairness is not None and (
         not isinstance(fairness, dict) or any(key not in fairness for key in needed)
@@ -358,13 +390,15 @@ def write_model_card(
             f"{fairness if not isinstance(fairness, dict) else sorted(fairness)!r}."
         )
     limitations = list(limitations or []) or _generic_limitations(
-        data, metrics, fairness
+        data, metrics, fairness, task
     )
     lines = [f"# Model card: {model_name}", ""]
-    lines += _model_section(model_name, description, architecture, params, backend)
+    lines += _model_section(
+        model_name, description, architecture, params, backend, task
+    )
     lines += ["", "## Intended use", "", intended_use or _DEFAULT_INTENDED_USE, ""]
     lines += _data_section(data) + [""]
-    lines += _metrics_section(metrics, data, backend) + [""]
+    lines += _metrics_section(metrics, data, backend, task) + [""]
     lines += _training_section(training) + [""]
     lines += ["## Known limitations", ""] + _bullets(limitations) + [""]
     lines += _fairness_section(fairness) + [""]
@@ -378,14 +412,60 @@ def write_model_card(
     return path
 
 
+def _regression_errors(folder: Path, link: str) -> list[str]:
+    """A regressor's error analysis (`regression_analysis`): the residual plots,
+    the errors per target range and a link to the largest errors."""
+    lines = []
+    for file, label in (
+        ("residuals.png", "Residuals vs predicted"),
+        ("predicted_vs_true.png", "Predicted vs true"),
+    ):
+        if (folder / file).is_file():
+            lines += [f"![{label}]({link}/{file})", ""]
+    report = json.loads((folder / "per_range.json").read_text())
+    bins = report["bins"]
+    rows = []
+    for row in bins:
+        close = "]" if row["bin"] == len(bins) - 1 else ")"
+        span = f"[{_number(row['low'])}, {_number(row['high'])}{close}"
+        rows.append((span, row["count"], row["rmse"], row["mae"], row["mean_residual"]))
+    overall = report["overall"]
+    rows.append(
+        (
+            "all",
+            overall["count"],
+            overall["rmse"],
+            overall["mae"],
+            overall["mean_residual"],
+        )
+    )
+    lines += [
+        "Errors per range of the true target (quantile bins of the test targets; "
+        "residual = true - predicted, so a positive mean residual means the model "
+        "predicts too low there):",
+        "",
+    ]
+    lines += _table(("target range", "samples", "RMSE", "MAE", "mean residual"), rows)
+    lines += ["", f"Numbers: [per_range.json]({link}/per_range.json)."]
+    if (folder / "largest_errors.json").is_file():
+        lines.append(
+            f"Largest errors (with their rows): "
+            f"[largest_errors.json]({link}/largest_errors.json)."
+        )
+    return lines
+
+
 def _error_analysis_section(run_dir: Path, entry) -> tuple[str, list[str]]:
-    """The "Error analysis" section: links to the PNGs, the per-class table."""
+    """The "Error analysis" section: links to the PNGs, the per-class table (a
+    classifier) or the per-range table (a regressor)."""
     folder = Path(entry.get("dir", "")) if isinstance(entry, dict) else Path()
     folder = folder if folder.is_absolute() else run_dir / folder
     try:
         link = Path(os.path.relpath(folder, run_dir)).as_posix()
     except ValueError:  # another drive (Windows)
         link = folder.as_posix()
+    if (folder / "per_range.json").is_file():
+        return "Error analysis", _regression_errors(folder, link)
     lines = []
     for file, label in (
         ("confusion_matrix.png", "Confusion matrix"),
@@ -412,9 +492,11 @@ def model_card_from_run(run_dir) -> Path:
 
     `run.json` holds `model`, `dataset` (`name`, `description`, `n_train`,
     `n_val`, `n_test`, ...), `config` (`TrainingConfig.to_dict()`), `metrics`,
-    `backend`, `params`, and optionally `fairness` (a `fairness_report`),
-    `error_analysis` (`{"dir": ...}`, relative to `run_dir`), `model_description`,
-    `architecture` and `limitations`.
+    `backend`, `params`, and optionally `task` (`"regression"` for a regressor),
+    `feature_types` (a table's `{column: role}`, listed as the input columns),
+    `fairness` (a `fairness_report`), `error_analysis` (`{"dir": ...}`, relative
+    to `run_dir`), `model_description`, `architecture` (a summary; left out when
+    it only repeats `model`) and `limitations`.
 
     Args:
         run_dir: The folder of a training run.
@@ -445,11 +527,25 @@ def model_card_from_run(run_dir) -> Path:
             "`kerasdl train` has model, dataset, config, metrics, backend, params."
         )
     extra = {}
+    feature_types = run.get("feature_types")
+    if isinstance(feature_types, dict) and feature_types:
+        extra["Input columns"] = "\n".join(
+            [
+                "The model takes these columns (raw values: missing cells and "
+                "unseen categories are allowed):",
+                "",
+                *_table(("column", "role"), feature_types.items(), fixed=False),
+            ]
+        )
     if run.get("error_analysis"):
         title, lines = _error_analysis_section(run_dir, run["error_analysis"])
         extra[title] = "\n".join(lines)
     if run.get("train_seconds") is not None:
         extra["Run"] = {"training time (s)": run["train_seconds"]}
+    architecture = run.get("architecture")
+    if architecture == run["model"]:
+        architecture = None  # only the name again
+    task = run.get("task")
     return write_model_card(
         run_dir / CARD_FILE,
         model_name=str(run["model"]),
@@ -460,7 +556,8 @@ def model_card_from_run(run_dir) -> Path:
         limitations=list(run.get("limitations") or []),
         fairness=run.get("fairness"),
         extra_sections=extra,
-        architecture=run.get("architecture"),
+        architecture=architecture,
         params=run.get("params"),
         backend=run.get("backend"),
+        task=task if task in TASKS else None,
     )

@@ -80,8 +80,11 @@ def test_transform_follows_the_input_contract(encoder):
     assert out["categorical"].shape == (8, 1) and out["categorical"].dtype == np.int32
     assert out["dense"].shape == (8, 16) and out["dense"].dtype == np.float32
     assert encoder.n_dense == 16
-    # Standardized on the training rows.
-    np.testing.assert_allclose(out["numeric"].mean(axis=0), 0.0, atol=1e-5)
+    # Standardized on the training rows, except the 0/1 missing indicators
+    # (columns 1 and 7: one missing age and one missing date in 8 rows).
+    means = out["numeric"].mean(axis=0)
+    np.testing.assert_allclose(np.delete(means, [1, 7]), 0.0, atol=1e-5)
+    np.testing.assert_allclose(means[[1, 7]], 1 / 8)
     # oslo, rome and (missing, seen twice) learned; index 0 = unseen or rare.
     assert encoder.cardinalities == [4]
     ids = out["categorical"][:, 0]
@@ -113,10 +116,10 @@ def test_fitted_on_training_rows_only(encoder):
     age_column, indicator = out["numeric"][0, :2]
     std = np.sqrt(encoder.get_config()["numeric_variance"][0])
     assert age_column == pytest.approx((35.0 - mean) / std, rel=1e-5)
-    assert indicator > 0 and out["numeric"][1, 1] < 0
+    assert indicator == 1.0 and out["numeric"][1, 1] == 0.0
     assert np.all(np.isfinite(out["numeric"]))
     # NaT: date parts imputed, date indicator set.
-    assert out["numeric"][0, -1] > 0 and out["numeric"][1, -1] < 0
+    assert out["numeric"][0, -1] == 1.0 and out["numeric"][1, -1] == 0.0
 
 
 def test_rare_categories_and_missing_cells_map_to_zero():
@@ -333,3 +336,41 @@ def test_tabular_model_rejects_bad_arguments(encoder):
     model = TabularModel(network, encoder, class_names=["a", "b"])
     with pytest.raises(ValueError, match=r"lacks the feature column\(s\) \['note'\]"):
         model.predict(_test_frame().drop(columns="note"))
+
+
+def test_category_ids_equal_keras_string_lookup():
+    """The encoder maps categories as keras.layers.StringLookup(vocabulary,
+    num_oov_indices=1) does (it uses a pandas index instead of the layer, which
+    would import TensorFlow on JAX and torch)."""
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"c": rng.choice(list("abcdefg"), size=200).astype(object)})
+    train.loc[:5, "c"] = None
+    encoder = TableEncoder(min_frequency=3).fit(train, {"c": "categorical"})
+    vocabulary = encoder.get_config()["columns"][0]["vocabulary"]
+    rows = pd.DataFrame({"c": ["a", "g", "zz", None, "b", "[UNK]", ""]}, dtype=object)
+    ours = encoder.transform(rows)["categorical"][:, 0]
+    layer = keras.layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1)
+    tokens = [MISSING_TOKEN if v is None else v for v in rows["c"]]
+    theirs = keras.ops.convert_to_numpy(layer(tokens))
+    np.testing.assert_array_equal(ours, theirs)
+    assert ours.dtype == np.int32 and ours.min() == 0
+
+
+def test_missing_indicators_stay_zero_or_one():
+    """A rare missing cell must not become a huge standardised input."""
+    values = np.arange(300, dtype="float64")
+    values[[5, 9]] = np.nan
+    frame = pd.DataFrame({"v": values})
+    encoder = TableEncoder(missing_indicators="all").fit(frame, {"v": "numeric"})
+    encoded = encoder.transform(pd.DataFrame({"v": [np.nan, 150.0]}))["numeric"]
+    assert encoded.shape == (2, 2)
+    np.testing.assert_allclose(encoded[:, 1], [1.0, 0.0])
+    assert abs(encoded[1, 0]) < 0.1  # the value column is standardised
+    complete = TableEncoder(missing_indicators="all").fit(
+        pd.DataFrame({"v": np.arange(10.0)}), {"v": "numeric"}
+    )
+    np.testing.assert_allclose(
+        complete.transform(pd.DataFrame({"v": [np.nan]}))["numeric"][0, 1], 1.0
+    )
+    seen = TableEncoder().fit(pd.DataFrame({"v": np.arange(10.0)}), {"v": "numeric"})
+    assert seen.n_numeric == 1 and complete.n_numeric == 2

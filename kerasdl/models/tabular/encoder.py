@@ -7,12 +7,15 @@ training rows only and turns any rows of the same table into the dict a tabular
 network (`TabularMLP`, `FTTransformer`) takes:
 
 - `"numeric"`: float32 `(batch, n_numeric)`: the numeric columns (missing cells
-  imputed with the training median), one missing-indicator column per numeric or
-  date column that had a missing cell in training, and five parts per date column
-  (year, month, day of week, day of year, days since 1970-01-01), all standardized
-  with the training mean and variance by `keras.layers.Normalization`;
-- `"categorical"`: int32 `(batch, n_categorical)`: one `keras.layers.StringLookup`
-  per column, 0 for a category unseen (or rarer than `min_frequency`) in training;
+  imputed with the training median), a missing-indicator column per numeric or
+  date column (those with a missing training cell, or all: `missing_indicators`),
+  and five parts per date column (year, month, day of week, day of year, days
+  since 1970-01-01), all standardized
+  with the training mean and variance by `keras.layers.Normalization` (the 0/1
+  missing indicators are left as they are);
+- `"categorical"`: int32 `(batch, n_categorical)`: `keras.layers.StringLookup`'s
+  mapping per column (vocabulary[i] -> i + 1), 0 for a category unseen (or rarer
+  than `min_frequency`) in training;
   missing cells are the token `"[MISSING]"`, an index of its own when frequent;
 - `"dense"`: float32 `(batch, n_dense)`: a TF-IDF vector per text column from
   `keras.layers.TextVectorization(output_mode="tf_idf")`, L2-normalized per row.
@@ -61,6 +64,10 @@ def _first_bad(series: pd.Series, bad: np.ndarray):
     return series[bad].iloc[0]
 
 
+#: Choices for `TableEncoder(missing_indicators=...)`.
+MISSING_INDICATORS = ("seen", "all")
+
+
 class TableEncoder:
     """Encodes a raw table into a tabular network's input dict; fitted on train rows.
 
@@ -81,6 +88,12 @@ class TableEncoder:
         min_frequency: Categories seen fewer times than this in training map to 0.
         max_tokens: Vocabulary size (including the out-of-vocabulary slot) and
             output width of the TF-IDF vector of each text column.
+        missing_indicators: `"seen"`: a missing-indicator column for each numeric
+            or date column that had a missing cell in the training rows; `"all"`:
+            one for every numeric and date column, so the encoded width (and a
+            compiled network's input shape) does not depend on which rows a fold
+            holds, and a column that was complete in training still says "missing"
+            when a cell is missing at prediction time.
 
     Example:
         >>> encoder = TableEncoder().fit(train_frame, {"age": "numeric",
@@ -89,7 +102,13 @@ class TableEncoder:
         >>> encoder.cardinalities, encoder.n_numeric, encoder.n_dense
     """
 
-    def __init__(self, *, min_frequency: int = 2, max_tokens: int = 500):
+    def __init__(
+        self,
+        *,
+        min_frequency: int = 2,
+        max_tokens: int = 500,
+        missing_indicators: str = "seen",
+    ):
         if (
             isinstance(min_frequency, bool)
             or not isinstance(min_frequency, numbers.Integral)
@@ -106,8 +125,14 @@ class TableEncoder:
             raise ValueError(
                 f"max_tokens must be an integer >= 2; received {max_tokens!r}."
             )
+        if missing_indicators not in MISSING_INDICATORS:
+            raise ValueError(
+                f"missing_indicators must be one of {MISSING_INDICATORS}; received "
+                f"{missing_indicators!r}."
+            )
         self.min_frequency = int(min_frequency)
         self.max_tokens = int(max_tokens)
+        self.missing_indicators = missing_indicators
         self._columns: list[dict] | None = None
 
     # === Fitting ===
@@ -157,6 +182,12 @@ class TableEncoder:
             variance = np.ravel(keras.ops.convert_to_numpy(normalization.variance))
             # A part constant in training is centred, not divided by epsilon.
             variance = np.where(variance > 1e-12, variance, 1.0)
+            # Missing indicators stay 0/1: standardised, a rare one becomes
+            # 1 / sqrt(p) (about 12 for 2 missing cells in 300 rows), an input
+            # so large that one all-missing row got a confident wrong answer.
+            indicators = self._indicator_mask(columns)
+            mean = np.where(indicators, 0.0, mean)
+            variance = np.where(indicators, 1.0, variance)
             self._mean = [float(v) for v in mean]
             self._variance = [float(v) for v in variance]
         else:
@@ -171,7 +202,7 @@ class TableEncoder:
             "name": name,
             "role": "numeric",
             "median": median,
-            "indicator": bool(missing.any()),
+            "indicator": bool(missing.any()) or self.missing_indicators == "all",
         }
         return column, self._numeric_block(column, values)
 
@@ -185,7 +216,7 @@ class TableEncoder:
             "name": name,
             "role": "date",
             "medians": medians,
-            "indicator": bool(missing.any()),
+            "indicator": bool(missing.any()) or self.missing_indicators == "all",
         }
         return column, self._date_block(column, parts)
 
@@ -221,16 +252,11 @@ class TableEncoder:
         self._lookups, self._vectorizers = {}, {}
         for column in self._columns:
             if column["role"] == "categorical":
-                # No vocabulary (every category rare): everything maps to 0.
-                self._lookups[column["name"]] = (
-                    keras.layers.StringLookup(
-                        vocabulary=column["vocabulary"],
-                        num_oov_indices=1,
-                        oov_token=UNSEEN_TOKEN,
-                    )
-                    if column["vocabulary"]
-                    else None
-                )
+                # `keras.layers.StringLookup(vocabulary, num_oov_indices=1)`'s mapping
+                # (vocabulary[i] -> i + 1, anything else -> 0), done with a pandas
+                # index: the Keras layer imports TensorFlow (2-3 s) on JAX and
+                # torch for a dictionary lookup. Tested equal to the layer.
+                self._lookups[column["name"]] = pd.Index(column["vocabulary"])
             elif column["role"] == "text":
                 self._vectorizers[column["name"]] = self._text_layer(column)
         self._normalization = None
@@ -309,10 +335,8 @@ class TableEncoder:
         return self.fit(x, feature_types).transform(x)
 
     def _lookup(self, name, tokens):
-        layer = self._lookups[name]
-        if layer is None:
-            return np.zeros(len(tokens), dtype="int32")
-        return np.asarray(keras.ops.convert_to_numpy(layer(tokens)), dtype="int32")
+        index = self._lookups[name]
+        return (index.get_indexer(np.asarray(tokens, dtype=object)) + 1).astype("int32")
 
     def _tf_idf(self, column, texts):
         layer = self._vectorizers[column["name"]]
@@ -321,6 +345,21 @@ class TableEncoder:
         values = np.asarray(keras.ops.convert_to_numpy(layer(texts)), dtype="float32")
         norms = np.linalg.norm(values, axis=1, keepdims=True)
         return values / np.where(norms > 0, norms, 1.0)
+
+    @staticmethod
+    def _indicator_mask(columns) -> np.ndarray:
+        """Which entries of the `"numeric"` input are missing indicators."""
+        mask = []
+        for column in columns:
+            if column["role"] == "numeric":
+                mask.append(False)
+            elif column["role"] == "date":
+                mask.extend([False] * len(DATE_PARTS))
+            else:
+                continue
+            if column["indicator"]:
+                mask.append(True)
+        return np.asarray(mask, dtype=bool)
 
     def _numeric_block(self, column, values):
         missing = np.isnan(values)
@@ -615,6 +654,7 @@ class TableEncoder:
             "version": _CONFIG_VERSION,
             "min_frequency": self.min_frequency,
             "max_tokens": self.max_tokens,
+            "missing_indicators": self.missing_indicators,
             "input_kind": self.input_kind,
             "columns": [dict(c) for c in self._columns],
             "numeric_mean": list(self._mean),
@@ -635,7 +675,9 @@ class TableEncoder:
                 f"supported; this kerasdl reads version {_CONFIG_VERSION}."
             )
         encoder = cls(
-            min_frequency=config["min_frequency"], max_tokens=config["max_tokens"]
+            min_frequency=config["min_frequency"],
+            max_tokens=config["max_tokens"],
+            missing_indicators=config.get("missing_indicators", "seen"),
         )
         encoder.input_kind = config["input_kind"]
         encoder._columns = [dict(c) for c in config["columns"]]

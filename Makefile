@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # and XLA compilation, so two processes on two cores nearly halve the wall time.
 TEST_WORKERS ?= 2
 
-.PHONY: install demo test bench bench-generative bench-rl bench-sequences bench-vision bench-tuning tune-distributed lint clean
+.PHONY: install demo test bench bench-tables bench-generative bench-rl bench-sequences bench-vision bench-tuning tune-distributed lint clean
 
 install: $(STAMP)
 
@@ -38,12 +38,19 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_compare.py
+	$(MAKE) bench-tables
 	$(BIN)/python benchmarks/bench_lr_finder.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax
 	$(MAKE) bench-sequences
 	$(MAKE) bench-vision
 	$(MAKE) bench-tuning
+
+# Classical ML vs deep learning on real tables (wine, breast_cancer, penguins, cars,
+# diabetes, seattle_weather, digits) per backend: every model's scores, the wall time of
+# the full compare and of the classical models alone (about 40 minutes on 2 cores).
+bench-tables: install
+	$(BIN)/python benchmarks/bench_tables.py --backends tensorflow,jax
 
 # Sequences and transformers: hand-written cells vs Keras, the forecaster vs naive
 # forecasts, the GPT-like character LM and its KV cache, the encoder-decoder on dates,

@@ -21,10 +21,8 @@ and TensorFlow meet the same shapes fold after fold.
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import numbers
-from collections import OrderedDict
 
 import keras
 import numpy as np
@@ -33,13 +31,23 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 
 from kerasdl import backend as kbackend
+from kerasdl._checks import check_float, check_int
+from kerasdl.baselines.tabular_compile_cache import (
+    CACHE_SIZE,
+    COMPILED_CACHE,
+    FIT_TOKENS,
+    CompiledNetwork,
+    ValidationLoss,
+    bucket_size,
+    clear_compiled_cache,
+    fixed_size_batches,
+)
 from kerasdl.models.tabular.encoder import TableEncoder
 from kerasdl.models.tabular.ft_transformer import FT_TRANSFORMER_SMALL, FTTransformer
 from kerasdl.models.tabular.tabular_mlp import TabularMLP
 from kerasdl.models.tabular.tabular_model import (
     TabularModel,
     chunked_logits,
-    make_logits_fn,
     softmax,
 )
 
@@ -70,134 +78,6 @@ TABULAR_DESCRIPTIONS = {
 #: that counts as progress for early stopping: on nearly separable tables the loss
 #: creeps towards 0 by 1e-4 per epoch and would otherwise run every epoch.
 MIN_DELTA = 1e-3
-#: How many compiled networks the cache keeps (least recently used dropped first).
-CACHE_SIZE = 8
-_CACHE: OrderedDict = OrderedDict()
-_TOKENS = itertools.count(1)
-#: Initial weights kept per compiled network (one set per random_state).
-_SEEDS_KEPT = 4
-
-
-def clear_compiled_cache() -> None:
-    """Forget every cached compiled network (fitted estimators keep working)."""
-    _CACHE.clear()
-
-
-def _bucket(n: int) -> int:
-    """`n` rounded up to a power of two (at least 2)."""
-    size = 2
-    while size < n:
-        size *= 2
-    return size
-
-
-class _Compiled:
-    """One compiled network, its optimizer, and the values to reset them to."""
-
-    def __init__(self, network, keys):
-        self.network = network
-        self.keys = tuple(keys)
-        self.initial = {}  # random_state -> initial values of network.variables
-        self.optimizer_initial = [
-            np.array(keras.ops.convert_to_numpy(v.value))
-            for v in network.optimizer.variables
-        ]
-        self.logits_fn = make_logits_fn(network, self.keys)
-        self.owner = None  # the fit token whose trained weights the network holds
-
-    def values(self, network=None):
-        """NumPy copies of the values of `network.variables` (default: ours)."""
-        network = self.network if network is None else network
-        return [
-            np.array(keras.ops.convert_to_numpy(v.value)) for v in network.variables
-        ]
-
-    def reset(self, seed, build):
-        """Initial weights of `seed` (drawn once by `build`), optimizer state zeroed."""
-        self.owner = None
-        if seed not in self.initial:
-            self.initial[seed] = self.values(build(seed))
-            while len(self.initial) > _SEEDS_KEPT:  # random_state=None fits
-                self.initial.pop(next(iter(self.initial)))
-        for variable, value in zip(self.network.variables, self.initial[seed]):
-            variable.assign(value)
-        for variable, value in zip(
-            self.network.optimizer.variables, self.optimizer_initial
-        ):
-            variable.assign(value)
-
-    def load(self, weights, token):
-        if self.owner != token:
-            self.network.set_weights(weights)
-            self.owner = token
-
-
-class _ValidationLoss(keras.callbacks.Callback):
-    """Puts the exact loss on the held-out rows in `logs["val_loss"]` each epoch.
-
-    One compiled call on rows padded to a fixed count (instead of Keras's
-    `validation_data`, whose per-epoch `evaluate` costs ~5 ms on a small table
-    and compiles again for every new validation size); placed before
-    `EarlyStopping`, which reads it.
-    """
-
-    def __init__(self, compiled, encoded, y, task):
-        super().__init__()
-        self.compiled, self.encoded, self.y, self.task = compiled, encoded, y, task
-
-    def on_epoch_end(self, epoch, logs=None):
-        logits = chunked_logits(
-            self.compiled.logits_fn, self.encoded, self.compiled.keys
-        )
-        if self.task == "classification":
-            z = logits.astype("float64")
-            z = z - z.max(axis=1, keepdims=True)
-            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            loss = -np.mean(log_p[np.arange(len(self.y)), self.y])
-        else:
-            loss = np.mean((logits[:, 0].astype("float64") - self.y) ** 2)
-        if logs is not None:
-            logs["val_loss"] = float(loss)
-
-
-def _batches(encoded, y, rows, batch_size, rng):
-    """Endless batches of exactly `batch_size` rows: each epoch visits every row of
-    `rows` once in a new order, topped up with rows drawn again to fill the last
-    batch."""
-    steps = -(-len(rows) // batch_size)
-    while True:
-        order = rng.permutation(rows)
-        while len(order) < steps * batch_size:
-            order = np.concatenate([order, rng.permutation(rows)])
-        order = order[: steps * batch_size]
-        for step in range(steps):
-            index = order[step * batch_size : (step + 1) * batch_size]
-            yield {k: v[index] for k, v in encoded.items()}, y[index]
-
-
-def _check_positive_int(name, value, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; received {name}={value!r}.")
-    return int(value)
-
-
-def _check_rate(name, value, low, high, low_open=False, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or (value <= low if low_open else value < low)
-        or value >= high
-    ):
-        interval = f"{'(' if low_open else '['}{low}, {high})"
-        raise ValueError(
-            f"{name} must be a number in {interval}; received {name}={value!r}."
-        )
-    return float(value)
 
 
 class _KerasTabular(BaseEstimator):
@@ -301,23 +181,24 @@ class _KerasTabular(BaseEstimator):
             "network_kwargs": kwargs,
             "kwargs_key": kwargs_key,
             "arch_name": arch_name,
-            "epochs": _check_positive_int("epochs", self.epochs),
-            "batch_size": _check_positive_int(
-                "batch_size", self.batch_size, allow_none=True
-            ),
-            "learning_rate": _check_rate(
+            "epochs": check_int("epochs", self.epochs),
+            "batch_size": check_int("batch_size", self.batch_size, allow_none=True),
+            "learning_rate": check_float(
                 "learning_rate",
                 default_lr if self.learning_rate is None else self.learning_rate,
                 0.0,
-                np.inf,
                 low_open=True,
             ),
-            "weight_decay": _check_rate("weight_decay", self.weight_decay, 0.0, np.inf),
-            "patience": _check_positive_int("patience", self.patience),
-            "validation_fraction": _check_rate(
-                "validation_fraction", self.validation_fraction, 0.0, 1.0
+            "weight_decay": check_float("weight_decay", self.weight_decay, 0.0),
+            "patience": check_int("patience", self.patience),
+            "validation_fraction": check_float(
+                "validation_fraction",
+                self.validation_fraction,
+                0.0,
+                1.0,
+                high_open=True,
             ),
-            "steps_per_execution": _check_positive_int(
+            "steps_per_execution": check_int(
                 "steps_per_execution", self.steps_per_execution
             ),
             "random_state": int(random_state),
@@ -361,7 +242,7 @@ class _KerasTabular(BaseEstimator):
         train_rows, val_rows = self._split(n, target, params)
         batch_size = params["batch_size"] or _auto_batch_size(len(train_rows))
 
-        cards = [_bucket(c) for c in encoder.cardinalities]
+        cards = [bucket_size(c) for c in encoder.cardinalities]
         shape_key = (
             keras.backend.backend(),
             keras.config.dtype_policy().name,
@@ -388,22 +269,22 @@ class _KerasTabular(BaseEstimator):
                 **params["network_kwargs"],
             )
 
-        compiled = _CACHE.get(shape_key) if self.reuse_compiled else None
+        compiled = COMPILED_CACHE.get(shape_key) if self.reuse_compiled else None
         if compiled is None:
             compiled = self._compile(build, params, encoder)
             if self.reuse_compiled:
-                _CACHE[shape_key] = compiled
-                while len(_CACHE) > CACHE_SIZE:
-                    _CACHE.popitem(last=False)
+                COMPILED_CACHE[shape_key] = compiled
+                while len(COMPILED_CACHE) > CACHE_SIZE:
+                    COMPILED_CACHE.popitem(last=False)
         else:
-            _CACHE.move_to_end(shape_key)
+            COMPILED_CACHE.move_to_end(shape_key)
         compiled.reset(params["random_state"], build)
 
         history = self._train(
             compiled, encoded, target, train_rows, val_rows, batch_size, params
         )
 
-        token = next(_TOKENS)
+        token = next(FIT_TOKENS)
         compiled.owner = token
         self._token = token
         self._compiled = compiled
@@ -442,7 +323,7 @@ class _KerasTabular(BaseEstimator):
             steps_per_execution=params["steps_per_execution"],
         )
         network.optimizer.build(network.trainable_variables)
-        compiled = _Compiled(network, encoder.input_shapes())
+        compiled = CompiledNetwork(network, encoder.input_shapes())
         compiled.initial[params["random_state"]] = compiled.values()
         return compiled
 
@@ -473,7 +354,7 @@ class _KerasTabular(BaseEstimator):
         if val_rows is not None:
             val_encoded = {k: v[val_rows] for k, v in encoded.items()}
             callbacks = [
-                _ValidationLoss(compiled, val_encoded, target[val_rows], self._task),
+                ValidationLoss(compiled, val_encoded, target[val_rows], self._task),
                 keras.callbacks.EarlyStopping(
                     monitor="val_loss",
                     patience=params["patience"],
@@ -484,11 +365,11 @@ class _KerasTabular(BaseEstimator):
         steps = -(-len(train_rows) // batch_size)
         with kbackend.fresh_models_per_call():
             history = compiled.network.fit(
-                _batches(encoded, target, train_rows, batch_size, rng),
+                fixed_size_batches(encoded, target, train_rows, batch_size, rng),
                 steps_per_epoch=steps,
                 epochs=params["epochs"],
                 callbacks=callbacks,
-                shuffle=False,  # _batches shuffles
+                shuffle=False,  # fixed_size_batches shuffles
                 verbose=self.verbose,
             )
         return {k: [float(v) for v in vals] for k, vals in history.history.items()}

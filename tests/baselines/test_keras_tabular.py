@@ -272,7 +272,7 @@ def test_bad_input_names_the_argument_and_value():
         _classifier().fit(frame, labels[:47])
     with pytest.raises(ValueError, match="architecture must be one of"):
         _classifier(architecture="resnet").fit(frame, labels)
-    with pytest.raises(ValueError, match=r"epochs must be an integer >= 1.*epochs=0"):
+    with pytest.raises(ValueError, match=r"epochs. must be an integer >= 1.*epochs=0"):
         _classifier(epochs=0).fit(frame, labels)
     with pytest.raises(ValueError, match=r"network_kwargs must not set 'n_dense'"):
         _classifier(network_kwargs={"n_dense": 3}).fit(frame, labels)

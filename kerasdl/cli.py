@@ -264,14 +264,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "tune",
         help="search a model family's hyperparameters with Keras Tuner",
         description="Search the hyperparameters of a model family (mlp, cnn, "
-        "resnet, recurrent, transformer) with Keras Tuner (hyperband, random or "
+        "resnet, recurrent, transformer; tabular_mlp and ft_transformer for "
+        "tables, classification or regression) with Keras Tuner (hyperband, random or "
         "bayesian) on a validation part of the training data; score the best "
         "model once on a held-out test part; write DIR/tune.json, trials.csv, "
         "trials.png and best_model.keras. Run it again without --overwrite to "
         "resume an interrupted search.",
     )
     p.add_argument(
-        "--family", required=True, help="mlp, cnn, resnet, recurrent or transformer"
+        "--family",
+        required=True,
+        help="mlp, cnn, resnet, recurrent or transformer (classifiers on arrays); "
+        "tabular_mlp or ft_transformer (tables, raw or numeric, classification "
+        "or regression)",
     )
     _add_data_source(p)
     p.add_argument(
@@ -1224,14 +1229,19 @@ def _cmd_tune(args) -> int:
         f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
         for k, v in result["best_hyperparameters"].items()
     )
-    test = result["test_accuracy"]
+    if result.get("task") == "regression":
+        rmse, r2 = result["test_rmse"], result["test_r2"]
+        test = "" if rmse is None else f"; test RMSE {rmse:.4g}, R² {r2:.4f}"
+    else:
+        accuracy = result["test_accuracy"]
+        test = "" if accuracy is None else f"; test accuracy {accuracy:.4f}"
     done = result["completed_trials"]
+    score = result["best_score"]
     print(
         f"{family} on {result['dataset']} ({tuner}, {done} trial{'s' * (done != 1)}"
-        f"): best {result['objective']['name']} {result['best_score']:.4f} "
-        f"(trial {result['best_trial_id']})"
-        + ("" if test is None else f"; test accuracy {test:.4f}")
-        + f"; {result['backend']}"
+        f"): best {result['objective']['name']} "
+        + ("n/a" if score is None else f"{score:.4f}")
+        + f" (trial {result['best_trial_id']}){test}; {result['backend']}"
     )
     print(f"best: {best}")
     print(f"wrote {out}/tune.json, trials.csv, trials.png, best_model.keras")

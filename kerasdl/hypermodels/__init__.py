@@ -5,7 +5,8 @@ Each HyperModel takes the data's shape in `__init__` and declares its search spa
 contract), so `hypermodel.build(keras_tuner.HyperParameters())` is the untuned model.
 
 - `MLPHyperModel`, `CNNHyperModel` (SmallCNN), `ResNetHyperModel`,
-  `RecurrentHyperModel`, `TransformerHyperModel`;
+  `RecurrentHyperModel`, `TransformerHyperModel`; for tables (raw or numeric,
+  classification or regression) `TabularMLPHyperModel` and `FTTransformerHyperModel`;
   `get_hypermodel(family, input_shape, num_classes, ...)` by name;
   `register_hypermodel` adds a family.
 - `run_search`: Hyperband, random or Bayesian search on a dataset or your data,
@@ -42,6 +43,11 @@ from kerasdl.hypermodels.registry import (
 from kerasdl.hypermodels.resnet import ResNetHyperModel
 from kerasdl.hypermodels.search import run_search, tune_on_training_data
 from kerasdl.hypermodels.space import Param
+from kerasdl.hypermodels.tabular import (
+    FTTransformerHyperModel,
+    TabularHyperModel,
+    TabularMLPHyperModel,
+)
 from kerasdl.hypermodels.transformer import TransformerHyperModel
 from kerasdl.hypermodels.tuners import (
     TUNERS,
@@ -51,6 +57,9 @@ from kerasdl.hypermodels.tuners import (
 )
 
 __all__ = [
+    "FTTransformerHyperModel",
+    "TabularHyperModel",
+    "TabularMLPHyperModel",
     "ResNetHyperModel",
     "format_summary",
     "launch_distributed_search",

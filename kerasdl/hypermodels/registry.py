@@ -1,4 +1,11 @@
-"""The HyperModel registry: a family name → its `ClassifierHyperModel` subclass."""
+"""The HyperModel registry: a family name → its HyperModel class.
+
+Two kinds of family: the classifiers on arrays (`ClassifierHyperModel`: mlp, cnn,
+recurrent, transformer, resnet), built from a sample shape and a class count
+(`get_hypermodel`), and the deep tabular networks (`TabularHyperModel`:
+tabular_mlp, ft_transformer), built from a fitted `TableEncoder` and a task
+(`get_tabular_hypermodel`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,10 @@ def _builtins() -> None:
     from kerasdl.hypermodels.mlp import MLPHyperModel
     from kerasdl.hypermodels.recurrent import RecurrentHyperModel
     from kerasdl.hypermodels.resnet import ResNetHyperModel
+    from kerasdl.hypermodels.tabular import (
+        FTTransformerHyperModel,
+        TabularMLPHyperModel,
+    )
     from kerasdl.hypermodels.transformer import TransformerHyperModel
 
     for cls in (
@@ -20,12 +31,15 @@ def _builtins() -> None:
         RecurrentHyperModel,
         TransformerHyperModel,
         ResNetHyperModel,
+        TabularMLPHyperModel,
+        FTTransformerHyperModel,
     ):
         _REGISTRY[cls.family] = cls
 
 
 def register_hypermodel(cls, *, overwrite: bool = False):
-    """Add a `ClassifierHyperModel` subclass under its `family` name.
+    """Add a `ClassifierHyperModel` or `TabularHyperModel` subclass under its
+    `family` name.
 
     Args:
         cls: The subclass (its `family` attribute is the name).
@@ -35,10 +49,17 @@ def register_hypermodel(cls, *, overwrite: bool = False):
         `cls` (usable as a class decorator).
     """
     from kerasdl.hypermodels.base import ClassifierHyperModel
+    from kerasdl.hypermodels.tabular import TabularHyperModel
 
     _builtins()
-    if not (isinstance(cls, type) and issubclass(cls, ClassifierHyperModel)):
-        raise ValueError(f"Expected a ClassifierHyperModel subclass; received {cls!r}.")
+    if not (
+        isinstance(cls, type)
+        and issubclass(cls, (ClassifierHyperModel, TabularHyperModel))
+    ):
+        raise ValueError(
+            "Expected a ClassifierHyperModel or TabularHyperModel subclass; "
+            f"received {cls!r}."
+        )
     if not isinstance(cls.family, str) or not cls.family:
         raise ValueError(f"{cls.__name__}.family must be a non-empty string.")
     if cls.family in _REGISTRY and not overwrite:
@@ -63,12 +84,21 @@ def check_family(family) -> str:
     return family
 
 
+def is_tabular_family(family) -> bool:
+    """Whether the registered `family` searches a deep tabular network (it takes
+    an encoded table: `get_tabular_hypermodel`)."""
+    from kerasdl.hypermodels.tabular import TabularHyperModel
+
+    return issubclass(_REGISTRY[check_family(family)], TabularHyperModel)
+
+
 def get_hypermodel(family: str, input_shape, num_classes, **kwargs):
-    """A HyperModel of the registered `family` for data of this shape.
+    """A HyperModel of the registered classifier `family` for data of this shape.
 
     Args:
         family: `"mlp"`, `"cnn"`, `"recurrent"`, `"transformer"`, `"resnet"` or a
-            family added with `register_hypermodel`.
+            classifier family added with `register_hypermodel` (the tabular
+            families take an encoder: `get_tabular_hypermodel`).
         input_shape: Shape of one sample (no batch axis).
         num_classes: Number of classes.
         **kwargs: Passed to the HyperModel (`flat_input`, `num_train_samples`,
@@ -83,4 +113,43 @@ def get_hypermodel(family: str, input_shape, num_classes, **kwargs):
     hypermodel = get_hypermodel("cnn", (8, 8, 1), 10, learning_rate=(1e-4, 1e-2))
     ```
     """
-    return _REGISTRY[check_family(family)](input_shape, num_classes, **kwargs)
+    if is_tabular_family(family):
+        raise ValueError(
+            f"The {family} family takes an encoded table, not an input shape: use "
+            f"get_tabular_hypermodel({family!r}, encoder, task=..., num_classes=...)."
+        )
+    return _REGISTRY[family](input_shape, num_classes, **kwargs)
+
+
+def get_tabular_hypermodel(
+    family: str, encoder, *, task: str = "classification", num_classes=None, **kwargs
+):
+    """A HyperModel of the registered tabular `family` for a fitted encoder's table.
+
+    Args:
+        family: `"tabular_mlp"`, `"ft_transformer"` or a tabular family added
+            with `register_hypermodel`.
+        encoder: A `TableEncoder` fitted on the training rows only.
+        task: `"classification"` or `"regression"`.
+        num_classes: Number of classes (classification); None for regression.
+        **kwargs: Passed to the HyperModel (`seed`, `batch_size`, search-space
+            overrides such as `depth=(1, 3)`).
+
+    Returns:
+        The `TabularHyperModel` instance.
+
+    Example:
+
+    ```python
+    encoder = TableEncoder(missing_indicators="all").fit(x_train, roles)
+    hypermodel = get_tabular_hypermodel("ft_transformer", encoder, task="regression")
+    ```
+    """
+    if not is_tabular_family(family):
+        raise ValueError(
+            f"The {family} family is a classifier on arrays, not a tabular network: "
+            f"use get_hypermodel({family!r}, input_shape, num_classes)."
+        )
+    return _REGISTRY[family].from_encoder(
+        encoder, task=task, num_classes=num_classes, **kwargs
+    )

@@ -9,6 +9,14 @@ not rerun, and the interrupted trial is run again.
 
 Files written to `out_dir`: `tune.json` (settings, best hyperparameters and score,
 every trial), `trials.csv`, `trials.png` (score by trial) and `best_model.keras`.
+
+The tabular families (`tabular_mlp`, `ft_transformer`) search tables: raw ones (a
+`DataFrame` with strings, categories, dates and missing cells) or numeric arrays,
+for classification (objective `val_accuracy`) or regression (objective `val_loss`,
+the mean squared error of the target standardised with the training part's mean
+and std). A `TableEncoder` is fitted on the search's training part only (not on
+its validation or test rows), and `best_model.keras` is a `TabularModel`: encoder
+and network in one file, predicting on raw rows.
 """
 
 from __future__ import annotations
@@ -23,11 +31,23 @@ import warnings
 from pathlib import Path
 
 import keras
+import keras_tuner
 import numpy as np
 
 from kerasdl import backend as kbackend
 from kerasdl._checks import check_float, check_int
-from kerasdl.hypermodels.registry import check_family, get_hypermodel
+from kerasdl.hypermodels.registry import (
+    check_family,
+    get_hypermodel,
+    is_tabular_family,
+)
+from kerasdl.hypermodels.table_search import (
+    _as_dataset,
+    _check_classifier_data,
+    _finish_table,
+    _prepare_table,
+    _split,
+)
 from kerasdl.hypermodels.tuners import (
     HYPERBAND_FACTOR,
     OBJECTIVE,
@@ -90,25 +110,6 @@ def _load_data(dataset, x, y):
     return name, np.asarray(x, "float32"), y.astype("int64"), num_classes, class_names
 
 
-def _split(x, y, fraction, seed, what):
-    """A stratified (when possible) split: (x_a, y_a, x_b, y_b), b = `fraction`."""
-    from sklearn.model_selection import train_test_split
-
-    _, counts = np.unique(y, return_counts=True)
-    try:
-        a, b = train_test_split(
-            np.arange(len(y)),
-            test_size=fraction,
-            random_state=seed,
-            stratify=y if counts.min() >= 2 else None,
-        )
-    except ValueError as error:
-        raise ValueError(
-            f"Cannot split {len(y)} samples into a {what} part of {fraction}: {error}"
-        ) from None
-    return x[a], y[a], x[b], y[b]
-
-
 def _standardization(x):
     """Per-feature (per-pixel) mean and variance of the training part; constant
     features get variance 1 (they are only centred), as in StandardScaler."""
@@ -154,9 +155,6 @@ def _make_hypermodel(
     )
 
 
-# -------------------------------------------------------------------------- search
-
-
 def _settings_check(project_dir: Path, settings: dict, overwrite: bool) -> bool:
     """Refuse to resume a project made with other settings; True if resuming."""
     path = project_dir / SETTINGS_FILE
@@ -192,8 +190,10 @@ def _search(
     verbose,
     callbacks,
     settings,
+    objective=None,
 ):
-    """Create (or reload) the tuner and run the search. Returns (tuner, info)."""
+    """Create (or reload) the tuner and run the search. Returns (tuner, info).
+    `objective`: a `keras_tuner.Objective` (None: `val_accuracy`, maximised)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     project_dir = out_dir / project_name
@@ -209,6 +209,7 @@ def _search(
         project_name=project_name,
         overwrite=overwrite,
         verbose=verbose,
+        objective=objective,
     )
     project_dir.mkdir(parents=True, exist_ok=True)
     (project_dir / SETTINGS_FILE).write_text(json.dumps(settings, indent=2))
@@ -289,24 +290,29 @@ def _write_csv(rows, path: Path) -> None:
             )
 
 
-def _plot_trials(rows, path: Path, title: str) -> None:
+def _plot_trials(
+    rows, path: Path, title: str, objective: str = OBJECTIVE, direction: str = "max"
+) -> None:
     from kerasdl._figures import plt, save_figure
 
     order = np.arange(1, len(rows) + 1)
     scores = np.array(
         [np.nan if r["score"] is None else r["score"] for r in rows], dtype=float
     )
-    best = np.fmax.accumulate(np.where(np.isnan(scores), -np.inf, scores))
+    if direction == "max":
+        best = np.fmax.accumulate(np.where(np.isnan(scores), -np.inf, scores))
+    else:
+        best = np.fmin.accumulate(np.where(np.isnan(scores), np.inf, scores))
     best[np.isinf(best)] = np.nan
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.plot(order, scores, "o", label="trial")
     ax.step(order, best, where="post", label="best so far")
     ax.set_xlabel("trial")
-    ax.set_ylabel(OBJECTIVE)
+    ax.set_ylabel(objective)
     ax.set_title(title, fontsize=10)
     ax.set_xticks(order)
     ax.set_xticklabels([r["trial_id"] for r in rows], rotation=90, fontsize=7)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right" if direction == "max" else "upper right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     save_figure(fig, path)
@@ -351,11 +357,15 @@ def run_search(
 
     Args:
         family: A registered HyperModel family (`"mlp"`, `"cnn"`, `"recurrent"`,
-            `"transformer"`; `kerasdl.hypermodels.list_hypermodels()`).
+            `"transformer"`, `"resnet"` on arrays; `"tabular_mlp"`,
+            `"ft_transformer"` on tables; `kerasdl.hypermodels.list_hypermodels()`).
         dataset: A dataset name (`kerasdl.data.load_dataset`; default
-            `"digits"`), a classification `kerasdl.data.Dataset`, or, with
-            `x`/`y`, the name recorded for them (default `"user"`).
-        x, y: Your own training data (samples and integer or string labels). All
+            `"digits"`), a `kerasdl.data.Dataset` (classification; for the
+            tabular families also regression, and raw tables from
+            `load_table`/`load_csv`), or, with `x`/`y`, the name recorded for
+            them (default `"user"`).
+        x, y: Your own training data (samples and integer or string labels; for
+            the tabular families `x` may be a raw `DataFrame`). All
             of it is training data: a validation part is split from it, no test
             part. Without them, `dataset` is split into training and test parts
             (`test_size`) and the test part scores the best model once, after
@@ -372,11 +382,13 @@ def run_search(
         overwrite: Start afresh. False (default) resumes a search found in
             `out_dir`: finished trials are not run again.
         val_size: Fraction of the training data used for validation (the
-            objective is the validation accuracy).
+            objective is the validation accuracy; for regression tables the
+            validation loss, minimised).
         test_size: Fraction of `dataset` held out for the test (not with `x`/`y`).
         standardize: Put a standardisation (statistics of the training part) in
             front of the model; None: the family's untuned choice (the MLP
-            standardizes, the others take inputs as given).
+            standardizes, the others take inputs as given; the tabular families
+            always do, in their `TableEncoder`).
         search_space: Search-space overrides, e.g. `{"width": (32, 256)}`.
         callbacks: Keras callbacks for every trial's `fit`.
         verbose: Print a line per trial (and resume notes) to stderr.
@@ -384,8 +396,15 @@ def run_search(
     Returns:
         The `tune.json` content: family, dataset, tuner, objective, budget, data
         sizes, the search space, `best_hyperparameters`, `best_score`,
-        `test_accuracy` (None for user data) and `trials` (`trial_id`,
-        `hyperparameters`, `score`, `status`, `epochs`).
+        `test_accuracy` (None for user data and regression) and `trials`
+        (`trial_id`, `hyperparameters`, `score`, `status`, `epochs`). The
+        tabular families add `task` and, for regression, `test_rmse`,
+        `test_mae` and `test_r2` (on the target's own scale).
+
+    Raises:
+        ValueError: Before any trial, for a family that cannot take the data: a
+            tabular family on images, series or text, a classifier family on a
+            raw table or a regression dataset.
 
     Example:
 
@@ -400,25 +419,55 @@ def run_search(
         tuner, max_trials, epochs, seed, val_size
     )
     user_data = x is not None or y is not None
-    name, x_all, y_all, num_classes, _ = _load_data(dataset, x, y)
-    if user_data:
-        x_train, y_train, x_test, y_test = x_all, y_all, None, None
-    else:
-        test_size = check_float(
-            "test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True
+    tabular = is_tabular_family(family)
+    table = None
+    objective = {"name": OBJECTIVE, "direction": "max"}
+    if tabular:
+        table = _prepare_table(
+            family,
+            dataset,
+            x,
+            y,
+            test_size=test_size,
+            val_size=val_size,
+            seed=seed,
+            standardize=standardize,
+            search_space=search_space,
         )
-        x_train, y_train, x_test, y_test = _split(x_all, y_all, test_size, seed, "test")
-    x_fit, y_fit, x_val, y_val = _split(x_train, y_train, val_size, seed, "validation")
-    hypermodel, standardized = _make_hypermodel(
-        family,
-        x_fit,
-        num_classes,
-        standardize=standardize,
-        flat_shape=None,
-        seed=seed,
-        epochs=epochs,
-        search_space=search_space,
-    )
+        name, hypermodel, standardized = table["name"], table["hypermodel"], True
+        (x_fit, y_fit), (x_val, y_val) = table["fit"], table["val"]
+        x_test = table["test"][0]
+        n_fit, n_val = len(y_fit), len(y_val)
+        if table["task"] == "regression":
+            objective = {"name": "val_loss", "direction": "min"}
+    else:
+        if not user_data:
+            dataset = _as_dataset(dataset)
+            _check_classifier_data(family, dataset)
+        name, x_all, y_all, num_classes, _ = _load_data(dataset, x, y)
+        if user_data:
+            x_train, y_train, x_test, y_test = x_all, y_all, None, None
+        else:
+            test_size = check_float(
+                "test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True
+            )
+            x_train, y_train, x_test, y_test = _split(
+                x_all, y_all, test_size, seed, "test"
+            )
+        x_fit, y_fit, x_val, y_val = _split(
+            x_train, y_train, val_size, seed, "validation"
+        )
+        n_fit, n_val = len(x_fit), len(x_val)
+        hypermodel, standardized = _make_hypermodel(
+            family,
+            x_fit,
+            num_classes,
+            standardize=standardize,
+            flat_shape=None,
+            seed=seed,
+            epochs=epochs,
+            search_space=search_space,
+        )
     out_dir = Path(out_dir or Path("runs") / "tune" / f"{family}-{name}-{tuner}")
     project_name = project_name or f"{family}_{tuner}"
     settings = {
@@ -430,12 +479,13 @@ def run_search(
         "val_size": val_size,
         "test_size": None if user_data else test_size,
         "standardize": standardized,
-        "samples": [len(x_fit), len(x_val)],
+        "samples": [n_fit, n_val],
         "search_space": {k: repr(v) for k, v in sorted((search_space or {}).items())},
+        **({"task": table["task"]} if tabular else {}),
     }
     _log(
         f"{tuner} search of {family} on {name}: {max_trials} trials of up to "
-        f"{epochs} epochs; {len(x_fit)} training / {len(x_val)} validation samples"
+        f"{epochs} epochs; {n_fit} training / {n_val} validation samples"
         + ("" if x_test is None else f" ({len(x_test)} held out for the test)"),
         verbose,
     )
@@ -460,6 +510,7 @@ def run_search(
         verbose=verbose,
         callbacks=callbacks,
         settings=settings,
+        objective=keras_tuner.Objective(**objective),
     )
     best_trial = instance.oracle.get_best_trials(1)[0]
     rows = _trial_rows(instance, epochs)
@@ -467,19 +518,36 @@ def run_search(
         # The trial checkpoints hold optimizer variables the rebuilt model lacks.
         warnings.filterwarnings("ignore", message="Skipping variable loading")
         best_model = instance.get_best_models(1)[0]
-    # Build the (unused) optimizer state, so that loading the file restores all of
-    # it instead of warning that the saved optimizer has fewer variables.
-    best_model.optimizer.build(best_model.trainable_variables)
-    best_model.save(out_dir / BEST_MODEL_FILE)
-    test_accuracy = None
-    if x_test is not None:
-        probabilities = best_model.predict(x_test, batch_size=256, verbose=0)
-        test_accuracy = float(np.mean(np.argmax(probabilities, axis=-1) == y_test))
+    if tabular:
+        # The network with its encoder: the saved file predicts on raw rows.
+        best_model, scores = _finish_table(best_model, table)
+        best_model.save(out_dir / BEST_MODEL_FILE)
+        data = table["data"]
+    else:
+        # Build the (unused) optimizer state, so that loading the file restores
+        # all of it instead of warning that the saved optimizer has fewer
+        # variables.
+        best_model.optimizer.build(best_model.trainable_variables)
+        best_model.save(out_dir / BEST_MODEL_FILE)
+        test_accuracy = None
+        if x_test is not None:
+            probabilities = best_model.predict(x_test, batch_size=256, verbose=0)
+            test_accuracy = float(np.mean(np.argmax(probabilities, axis=-1) == y_test))
+        scores = {"test_accuracy": test_accuracy}
+        data = {
+            "input_shape": list(hypermodel.input_shape),
+            "num_classes": num_classes,
+            "train_samples": n_fit,
+            "val_samples": n_val,
+            "test_samples": None if x_test is None else len(x_test),
+            "standardized": standardized,
+        }
     result = {
         "family": family,
         "dataset": name,
+        **({"task": table["task"]} if tabular else {}),
         "tuner": tuner,
-        "objective": {"name": OBJECTIVE, "direction": "max"},
+        "objective": objective,
         "budget": {
             "max_trials": max_trials,
             "epochs": epochs,
@@ -488,14 +556,7 @@ def run_search(
         },
         "backend": keras.backend.backend(),
         "seed": seed,
-        "data": {
-            "input_shape": list(hypermodel.input_shape),
-            "num_classes": num_classes,
-            "train_samples": len(x_fit),
-            "val_samples": len(x_val),
-            "test_samples": None if x_test is None else len(x_test),
-            "standardized": standardized,
-        },
+        "data": data,
         "search_space": hypermodel.search_space_summary(),
         "default_hyperparameters": hypermodel.default_values(),
         "best_trial_id": best_trial.trial_id,
@@ -504,7 +565,7 @@ def run_search(
         "best_epochs": int(
             best_trial.hyperparameters.values.get("tuner/epochs", epochs)
         ),
-        "test_accuracy": test_accuracy,
+        **scores,
         "completed_trials": sum(r["status"] == "COMPLETED" for r in rows),
         **info,
         "trials": rows,
@@ -515,6 +576,8 @@ def run_search(
         rows,
         out_dir / TRIALS_PNG,
         f"{family} on {name}: {tuner} search, up to {epochs} epochs per trial",
+        objective["name"],
+        objective["direction"],
     )
     with open(out_dir / TUNE_FILE, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
@@ -574,6 +637,11 @@ def tune_on_training_data(
     ```
     """
     family = check_family(family)
+    if is_tabular_family(family):
+        raise ValueError(
+            f"tune_on_training_data searches the classifier families on arrays; "
+            f"tune the {family} family with run_search."
+        )
     tuner, max_trials, epochs, seed, val_size = _check_common(
         tuner, max_trials, epochs, seed, val_size
     )

@@ -160,7 +160,8 @@ class _ProgressMixin:
         _log(
             f"trial {len(self.oracle.end_order)}/{self._kdl_budget} "
             f"[{stored.trial_id}] {_format_values(stored.hyperparameters.values)}"
-            f"{budget} -> {OBJECTIVE} {score_text} ({stored.status}, {seconds:.1f} s)",
+            f"{budget} -> {self.oracle.objective.name} {score_text} "
+            f"({stored.status}, {seconds:.1f} s)",
             True,
         )
 
@@ -211,6 +212,7 @@ def make_tuner(
     project_name: str,
     overwrite: bool = False,
     verbose: bool = True,
+    objective=None,
 ):
     """The Keras Tuner tuner for `run_search`, printing a line per trial.
 
@@ -223,9 +225,11 @@ def make_tuner(
         directory, project_name: Where Keras Tuner keeps its state.
         overwrite: Start afresh (True) or reload the project found there (False).
         verbose: Print the per-trial lines to stderr.
+        objective: A `keras_tuner.Objective`; None: `val_accuracy`, maximised
+            (the regression tables of `run_search` minimise `val_loss`).
 
     Returns:
-        The tuner (objective `val_accuracy`, maximised). For `"random"` and
+        The tuner (by default objective `val_accuracy`, maximised). For `"random"` and
         `"bayesian"` the first trial is the search space's defaults, which equal
         the untuned model, so the search can only match or beat it (on its own
         validation data).
@@ -234,7 +238,7 @@ def make_tuner(
     base = _TUNER_CLASSES[name]
     cls = type(f"Progress{base.__name__}", (_ProgressMixin, base), {})
     common = {
-        "objective": keras_tuner.Objective(OBJECTIVE, direction="max"),
+        "objective": objective or keras_tuner.Objective(OBJECTIVE, direction="max"),
         "seed": seed,
         "directory": str(directory),
         "project_name": project_name,

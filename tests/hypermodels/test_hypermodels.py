@@ -40,7 +40,8 @@ def test_registry_lists_the_families_and_refuses_unknown_ones():
     with pytest.raises(ValueError) as error:
         get_hypermodel("gan", (8, 8, 1), 10)
     assert _one_line(error) == (
-        "Unknown family 'gan'; choose one of: mlp, cnn, recurrent, transformer, resnet."
+        "Unknown family 'gan'; choose one of: mlp, cnn, recurrent, transformer, "
+        "resnet, tabular_mlp, ft_transformer."
     )
 
 

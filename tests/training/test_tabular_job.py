@@ -153,7 +153,7 @@ def _toy(y, task="classification", class_names=("a", "b")):
         (_toy([0, 1] * 5), {"epochs": 0}, "epochs=0"),
         (_toy([0, 1] * 5), {"random_state": 3}, "'random_state' itself (from seed=)"),
         (_toy([0, 1] * 5), {"depth": 3}, "Unknown estimator argument(s) ['depth']"),
-        (_toy([0, 1] * 5), {"patience": 0}, "patience. must be an integer >= 1"),
+        (_toy([0, 1] * 5), {"patience": 0}, "`patience` must be an integer >= 1"),
         (
             _toy([0.5, np.nan] * 5, task="regression"),
             {},

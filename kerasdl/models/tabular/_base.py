@@ -92,7 +92,15 @@ class TabularNetwork(keras.Model):
     `CategoricalEmbedding`).
     """
 
-    def _set_table(self, n_numeric, cardinalities, n_dense):
+    def _set_table(self, n_numeric, cardinalities, n_dense, output_units, dtype):
+        """Record the table's shape (shared config of every tabular network) and
+        restore the `dtype` policy that `keras.Functional` drops."""
+        if dtype is not None:
+            self.dtype_policy = dtype
+        self.n_numeric = n_numeric
+        self.cardinalities = cardinalities
+        self.output_units = output_units
+        self.n_dense = n_dense
         self._widths = {
             key: width
             for key, width in zip(INPUT_KEYS, (n_numeric, len(cardinalities), n_dense))

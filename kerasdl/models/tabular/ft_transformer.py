@@ -441,13 +441,7 @@ class FTTransformer(TabularNetwork):
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
 
         # === Config ===
-        if dtype is not None:
-            self.dtype_policy = dtype  # keras.Functional drops `dtype`
-        self._set_table(n_numeric, cardinalities, n_dense)
-        self.n_numeric = n_numeric
-        self.cardinalities = cardinalities
-        self.output_units = output_units
-        self.n_dense = n_dense
+        self._set_table(n_numeric, cardinalities, n_dense, output_units, dtype)
         self.d_token = d_token
         self.n_blocks = n_blocks
         self.n_heads = n_heads

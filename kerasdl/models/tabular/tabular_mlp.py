@@ -170,13 +170,7 @@ class TabularMLP(TabularNetwork):
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
 
         # === Config ===
-        if dtype is not None:
-            self.dtype_policy = dtype  # keras.Functional drops `dtype`
-        self._set_table(n_numeric, cardinalities, n_dense)
-        self.n_numeric = n_numeric
-        self.cardinalities = cardinalities
-        self.output_units = output_units
-        self.n_dense = n_dense
+        self._set_table(n_numeric, cardinalities, n_dense, output_units, dtype)
         self.depth = depth
         self.width = width
         self.dropout = dropout

@@ -431,6 +431,21 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _one_column(y, n: int, what: str) -> np.ndarray:
+    """`y` as a 1-D array of `n` values (a `(n, 1)` column is flattened)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1-D array of {what}; received shape {y.shape}.")
+    if len(y) != n:
+        raise ValueError(
+            "X and y must have the same number of rows; received "
+            f"{n} rows in X and len(y)={len(y)}."
+        )
+    return y
+
+
 def _auto_batch_size(n: int) -> int:
     """About 8 batches per epoch, a power of two in [16, 256]."""
     size = 16
@@ -489,18 +504,7 @@ class KerasTabularClassifier(ClassifierMixin, _KerasTabular):
     _task = "classification"
 
     def _check_y(self, y, n):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if y.ndim != 1:
-            raise ValueError(
-                f"y must be a 1-D array of class labels; received shape {y.shape}."
-            )
-        if len(y) != n:
-            raise ValueError(
-                "X and y must have the same number of rows; received "
-                f"{n} rows in X and len(y)={len(y)}."
-            )
+        y = _one_column(y, n, "class labels")
         missing = np.array(
             [v is None or (isinstance(v, float) and np.isnan(v)) for v in y.tolist()]
         )
@@ -560,18 +564,7 @@ class KerasTabularRegressor(RegressorMixin, _KerasTabular):
     _task = "regression"
 
     def _check_y(self, y, n):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if y.ndim != 1:
-            raise ValueError(
-                f"y must be a 1-D array of numbers; received shape {y.shape}."
-            )
-        if len(y) != n:
-            raise ValueError(
-                "X and y must have the same number of rows; received "
-                f"{n} rows in X and len(y)={len(y)}."
-            )
+        y = _one_column(y, n, "numbers")
         try:
             y = y.astype("float64")
         except (TypeError, ValueError) as error:

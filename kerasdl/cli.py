@@ -1357,6 +1357,32 @@ def _use_jax_compilation_cache() -> None:
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.25")
 
 
+#: XLA's backend optimisation level for JAX on a CPU (XLA's default is 2).
+FAST_XLA_FLAG = "--xla_backend_optimization_level=1"
+
+
+def _use_fast_xla_compilation() -> None:
+    """Compile JAX programs for the CPU with XLA's backend optimisation level 1.
+
+    On a 2-core CPU the FT-Transformer's training step takes 5.3 s to compile at
+    XLA's default level 2 and 2.3 s at level 1, and it trains no slower (measured:
+    `kerasdl compare --dataset wine`'s FT-Transformer 23.4 s -> 16.2 s over five
+    folds; the digits CNN's folds 19.6 s -> 17.4 s, same accuracy). Applies only to
+    the JAX backend on a machine without an NVIDIA GPU, and only when `XLA_FLAGS`
+    does not already set the level; `KERASDL_FAST_COMPILE=0` turns it off. Must run
+    before JAX creates its CPU client (the first computation).
+    """
+    if os.environ.get("KERASDL_FAST_COMPILE", "1") == "0":
+        return
+    if os.environ.get("KERAS_BACKEND") != "jax" or "jax" in sys.modules:
+        return
+    if os.path.exists("/dev/nvidiactl") and os.environ.get("JAX_PLATFORMS") != "cpu":
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_backend_optimization_level" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {FAST_XLA_FLAG}".strip()
+
+
 def main(argv=None) -> int:
     """Entry point of the `kerasdl` console script."""
     parser = _build_parser()
@@ -1371,6 +1397,7 @@ def main(argv=None) -> int:
         os.environ["KERAS_BACKEND"] = args.backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _use_jax_compilation_cache()
+    _use_fast_xla_compilation()
     try:
         return COMMANDS[args.command](args)
     except (CLIError, ValueError, OSError) as error:

@@ -493,3 +493,26 @@ def test_cli_keeps_jax_compilations_in_a_user_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("KERASDL_JAX_CACHE", "0")
     cli._use_jax_compilation_cache()
     assert "JAX_COMPILATION_CACHE_DIR" not in os.environ
+
+
+def test_cli_compiles_jax_for_the_cpu_at_xla_level_1(monkeypatch):
+    from kerasdl import cli
+
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
+    monkeypatch.setattr(cli.os.path, "exists", lambda path: False)  # no NVIDIA GPU
+    monkeypatch.setenv("KERASDL_FAST_COMPILE", "1")
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
+    cli._use_fast_xla_compilation()
+    assert os.environ["XLA_FLAGS"] == "--xla_dump_to=/tmp/x " + cli.FAST_XLA_FLAG
+    # A level the user chose is kept; other backends and the switch leave it alone.
+    for env in (
+        {"XLA_FLAGS": "--xla_backend_optimization_level=3"},
+        {"XLA_FLAGS": "", "KERAS_BACKEND": "tensorflow"},
+        {"XLA_FLAGS": "", "KERASDL_FAST_COMPILE": "0"},
+    ):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        before = os.environ["XLA_FLAGS"]
+        cli._use_fast_xla_compilation()
+        assert os.environ["XLA_FLAGS"] == before

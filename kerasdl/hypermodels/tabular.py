@@ -30,6 +30,7 @@ from kerasdl.baselines.keras_tabular import (
     MIN_DELTA,
     KerasTabularClassifier,
     _auto_batch_size,
+    default_patience,
 )
 from kerasdl.hypermodels.space import Param, choice, float_range, int_range
 from kerasdl.models.tabular import FTTransformer, TableEncoder, TabularMLP
@@ -148,7 +149,8 @@ class TabularHyperModel(keras_tuner.HyperModel):
             low=0.0,
         )
         self.patience = check_int(
-            "patience", _UNTUNED["patience"] if patience is None else patience
+            "patience",
+            default_patience(self.architecture) if patience is None else patience,
         )
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
         self.untuned_kwargs = _untuned_network_kwargs(
@@ -398,7 +400,7 @@ class FTTransformerHyperModel(TabularHyperModel):
     """Search space of `FTTransformer` (the estimator's `"ft_transformer"`).
 
     Hyperparameters (defaults = the untuned estimator: `FT_TRANSFORMER_SMALL`,
-    d_token 64, 2 blocks of 4 heads, attention and feed-forward dropout 0.1,
+    d_token 64, 1 block of 4 heads, attention and feed-forward dropout 0.1,
     AdamW 3e-4):
 
     - `d_token`: token size, one of 32, 64, 96, 128 (each divisible by the 4

@@ -238,3 +238,27 @@ def test_unknown_model_name_lists_registered_models():
     with pytest.raises(ValueError, match="'resnet9000'") as info:
         make_deep_estimator("resnet9000", (4,))
     assert "mlp" in str(info.value) and "cnn" in str(info.value)
+
+
+def test_steps_per_execution_trains_the_same_weights():
+    """Several steps per compiled call are the same steps: same weights as one."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, size=40)]
+    weights = []
+    for steps in (1, 4):
+        model = build_compiled_model(
+            x,
+            y,
+            name="mlp",
+            input_shape=(4,),
+            epochs=3,
+            batch_size=8,
+            learning_rate=1e-2,
+            depth=1,
+            steps_per_execution=steps,
+        )
+        model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, atol=1e-5)

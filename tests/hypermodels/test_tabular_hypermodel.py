@@ -158,7 +158,7 @@ def test_search_spaces_and_their_defaults():
     ft = FTTransformerHyperModel(4, [3], task="regression")
     assert ft.default_values() == {
         "d_token": 64,
-        "n_blocks": 2,
+        "n_blocks": 1,
         "attention_dropout": 0.1,
         "ffn_dropout": 0.1,
         "learning_rate": 3e-4,

@@ -68,12 +68,12 @@ def test_small_preset_weight_count_with_periodic_and_dense():
         5, [2, 7, 4], 1, n_dense=10, numeric_embedding="periodic"
     )
     d, k, h = 64, 16, int(64 * 4 / 3)
-    assert model.d_token == d and model.n_blocks == 2 and model.n_heads == 4
+    assert model.d_token == d and model.n_blocks == 1 and model.n_heads == 4
     linear_numeric = 2 * 5 * d
     plr_numeric = 5 * k + 5 * 2 * k * d + 5 * d  # frequencies, per-column Linear
-    expected = ft_transformer_weights(5, [2, 7, 4], 10, d, 2, 4 / 3, 1)
+    expected = ft_transformer_weights(5, [2, 7, 4], 10, d, 1, 4 / 3, 1)
     expected += plr_numeric - linear_numeric
-    assert model.count_params() == expected == 79_397
+    assert model.count_params() == expected == 45_947
     assert model.ffn_hidden == h
     assert {k: model.get_config()[k] for k in FT_TRANSFORMER_SMALL} == (
         FT_TRANSFORMER_SMALL

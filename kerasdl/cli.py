@@ -797,6 +797,9 @@ def _cmd_train_table(args, dataset, architecture: str) -> int:
         if value is not None:
             kwargs[key] = value
     out = args.out or Path("runs") / "train" / architecture
+    from kerasdl.data import describe_table
+
+    print(describe_table(dataset))
     run = train_tabular(
         dataset,
         architecture,

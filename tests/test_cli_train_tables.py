@@ -40,8 +40,10 @@ def test_train_regression_table(tmp_path, capsys):
     argv = ["train", "--dataset", "cars", "--epochs", "2", "--out", str(out)]
     code, captured = _run(capsys, argv)
     assert code == 0, captured.err
+    # The column roles first (as `compare` prints them), then the scores.
     lines = captured.out.strip().splitlines()
-    assert len(lines) == 2, captured.out
+    assert lines[0].startswith("cars: ") and "  categorical (1): origin" in lines
+    lines = lines[-2:]
     run = json.loads((out / "run.json").read_text())
     assert run["task"] == "regression" and run["architecture"] == "mlp"
     assert lines[0].startswith("mlp on cars (regression): test RMSE ")
@@ -63,7 +65,9 @@ def test_train_raw_csv(tmp_path, capsys):
     code, captured = _run(capsys, argv)
     assert code == 0, captured.err
     lines = captured.out.strip().splitlines()
-    assert len(lines) == 2, captured.out
+    assert lines[0] == "t: 40 rows, 2 feature columns", captured.out
+    assert "  categorical (1): colour" in lines and "  numeric (1): size" in lines
+    lines = lines[-2:]
     assert lines[0].startswith("mlp on t (classification): test accuracy")
     assert "balanced accuracy" in lines[0] and "ROC-AUC" in lines[0]
     assert lines[-1].startswith(f"wrote {out}/model.keras")

@@ -271,3 +271,31 @@ def test_save_history_writes_null_for_diverged_epochs(tmp_path):
     assert record == {"epochs": [1, 2], "loss": [2.0, None], "val_loss": [1.5, None]}
     assert json.loads((tmp_path / "history.json").read_text()) == record
     assert cv2.imread(str(tmp_path / "history.png")) is not None
+
+
+@pytest.mark.parametrize(
+    "history, titles",
+    [
+        # A table model compiled without metrics: the loss alone, no empty panel.
+        ({"loss": [1.0, 0.5], "val_loss": [1.2, 0.9]}, ["loss"]),
+        (
+            {"loss": [1.0], "accuracy": [0.5], "val_loss": [1.2], "val_accuracy": [0.4]},
+            ["loss", "accuracy"],
+        ),
+    ],
+)
+def test_save_history_draws_one_panel_per_logged_quantity(
+    tmp_path, monkeypatch, history, titles
+):
+    import kerasdl._figures as figures
+    from kerasdl.training.job import save_history
+
+    drawn = []
+
+    def keep(fig, path, **kwargs):
+        drawn.append([ax.get_title() for ax in fig.axes])
+        figures.plt.close(fig)
+
+    monkeypatch.setattr(figures, "save_figure", keep)
+    save_history(history, tmp_path)
+    assert drawn == [titles]

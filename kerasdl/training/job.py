@@ -33,7 +33,8 @@ def _finite_or_none(value):
 
 def save_history(history: dict, out_dir, *, title: str = "") -> dict:
     """Write the per-epoch numbers (`history.json`) and the learning curves
-    (`history.png`: loss and accuracy, training and validation) into `out_dir`.
+    (`history.png`: the loss and each logged metric, such as accuracy, training and
+    validation, one panel each) into `out_dir`.
 
     Args:
         history: `keras.callbacks.History.history`: a list of per-epoch values for
@@ -57,8 +58,18 @@ def save_history(history: dict, out_dir, *, title: str = "") -> dict:
     record = {"epochs": list(range(1, count + 1)), **record}
     (out / HISTORY_FILE).write_text(json.dumps(record, indent=2))
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, quantity in zip(axes, ("loss", "accuracy")):
+    # One panel for the loss and one per logged metric (accuracy for the
+    # classifiers; a model compiled without metrics gets the loss panel alone).
+    quantities = ["loss"] + [
+        key
+        for key in record
+        if key not in ("epochs", "loss", "learning_rate")
+        and not key.startswith("val_")
+    ]
+    fig, axes = plt.subplots(
+        1, len(quantities), figsize=(4.5 * len(quantities), 3.5), squeeze=False
+    )
+    for ax, quantity in zip(axes[0], quantities):
         for key, label in ((quantity, "train"), (f"val_{quantity}", "validation")):
             values = record.get(key)
             if values:

@@ -233,6 +233,69 @@ def _explicit_attention(query, key, value, allowed, scale, dropout, seed):
     return ops.einsum("bnts,bsnh->btnh", used, value), weights
 
 
+def _check_mask_shape(mask_shape, batch, q_time, k_time, num_heads):
+    """Static check of a MultiHeadAttention `attention_mask` (rank-3 inputs):
+    `(q_time, k_time)`, `(batch, q_time, k_time)` or `(batch, heads, q_time,
+    k_time)`, where every axis may also be 1 (broadcast) and None (unknown)."""
+    mask_shape = tuple(mask_shape)
+    forms = {
+        2: ((q_time, "q_time"), (k_time, "k_time")),
+        3: ((batch, "batch"), (q_time, "q_time"), (k_time, "k_time")),
+        4: (
+            (batch, "batch"),
+            (num_heads, "num_heads"),
+            (q_time, "q_time"),
+            (k_time, "k_time"),
+        ),
+    }
+    expected = forms.get(len(mask_shape))
+    fits = expected is not None and all(
+        got in (None, 1) or want is None or got == want
+        for got, (want, _) in zip(mask_shape, expected)
+    )
+    if not fits:
+        described = " or ".join(
+            "(" + ", ".join(f"{name}={size}" for size, name in form) + ")"
+            for form in (forms[3], forms[4], forms[2])
+        )
+        raise ValueError(
+            f"Expected `attention_mask` of shape {described} (any axis may be 1 to "
+            f"broadcast); received shape {mask_shape}."
+        )
+
+
+def _check_axes_mask_shape(shape, expected):
+    """Static check of an `attention_mask` for attention over `attention_axes`."""
+    if len(shape) != len(expected) or any(
+        got not in (None, 1) and want is not None and got != want
+        for got, want in zip(shape, expected)
+    ):
+        raise ValueError(
+            "Expected `attention_mask` of shape (batch, *query_attention_axes, "
+            f"*key_attention_axes) = {expected} (any axis may be 1 to "
+            f"broadcast); received shape {tuple(shape)}."
+        )
+
+
+def _normalize_attention_axes(attention_axes):
+    if attention_axes is None:
+        return None
+    if isinstance(attention_axes, int) and not isinstance(attention_axes, bool):
+        attention_axes = (attention_axes,)
+    if (
+        not isinstance(attention_axes, (list, tuple))
+        or not attention_axes
+        or not all(
+            isinstance(a, int) and not isinstance(a, bool) for a in attention_axes
+        )
+    ):
+        raise ValueError(
+            "`attention_axes` must be None, an int or a non-empty tuple of ints "
+            f"(axes of `query`); received attention_axes={attention_axes!r}."
+        )
+    return tuple(attention_axes)
+
+
 def _normalize_output_shape(output_shape):
     if output_shape is None:
         return None
@@ -274,8 +337,14 @@ class MultiHeadAttention(keras.layers.Layer):
     biases with `use_bias=False`). So `layer.set_weights(keras_mha.get_weights())`
     gives Keras' outputs (and attention scores) within float32 rounding.
 
-    Differences from `keras.layers.MultiHeadAttention`: inputs must be rank 3
-    `(batch, time, features)` (no `attention_axes`); there is no
+    Inputs of rank > 3, `(batch, *index_axes, features)` (e.g. images `(batch,
+    height, width, channels)`), attend over `attention_axes` (default: all
+    index axes, jointly) as in Keras: the other index axes act as extra batch
+    axes, the attention axes are flattened into one time axis, and the scores
+    come back as `(batch, *other_axes, heads, *query_attention_axes,
+    *key_attention_axes)`, Keras's layout.
+
+    Differences from `keras.layers.MultiHeadAttention`: there is no
     `sliding_window`, `use_gate` or `flash_attention` argument (the fused path
     follows `keras.config.is_flash_attention_enabled()`); a fully masked query
     row gives zero attention (so the output is the output bias) on every path,
@@ -284,16 +353,24 @@ class MultiHeadAttention(keras.layers.Layer):
     symbolically (Keras declares `(batch, heads, q_time, q_time)`). On JAX,
     Keras' layer fails without `return_attention_scores` when `value_dim !=
     key_dim` (its fused op needs equal sizes); this one then takes the
-    explicit path.
+    explicit path. With rank > 3 inputs the index axes must have known sizes,
+    `attention_mask` must be `(batch, *query_attention_axes,
+    *key_attention_axes)`, `use_causal_mask` needs a single attention axis, and
+    padding masks and the cache are not supported (Keras's implicit masks are
+    defined for rank 3 only).
 
     Args:
         num_heads: Number of attention heads (>= 1).
         key_dim: Size of each head's query and key projections (>= 1).
         value_dim: Size of each head's value projection; default `key_dim`.
-        dropout: Rate at which attention weights are dropped in training.
+        dropout: Rate at which attention weights are dropped in training. The
+            layer holds a `keras.random.SeedGenerator` only when it is > 0.
         use_bias: Whether the four projections have biases.
         output_shape: Feature shape of the output (an int or a tuple); default
             the query's last dimension.
+        attention_axes: Axes of `query` (and `value`) to attend over, an int or
+            a tuple (negative ones count from the end, the features axis -1
+            excluded); default all axes but batch and features.
         kernel_initializer: Initializer of the four kernels.
         bias_initializer: Initializer of the biases.
         kernel_regularizer: Regularizer of the kernels.
@@ -304,11 +381,13 @@ class MultiHeadAttention(keras.layers.Layer):
         **kwargs: Passed to `keras.layers.Layer` (e.g. `name`, `dtype`).
 
     Call arguments:
-        query: `(batch, q_time, query_dim)`.
+        query: `(batch, q_time, query_dim)` (or higher rank, see above).
         value: `(batch, k_time, value_dim_in)`.
         key: Optional `(batch, k_time, key_dim_in)`; default `value`.
-        attention_mask: Optional boolean mask `(batch, q_time, k_time)` (or
-            `(q_time, k_time)`, shared by the batch); True = may attend.
+        attention_mask: Optional boolean mask `(batch, q_time, k_time)`,
+            `(batch, num_heads, q_time, k_time)` or `(q_time, k_time)`; an axis
+            of size 1 broadcasts (e.g. `(batch, 1, q_time, k_time)` is shared by
+            the heads); True = may attend.
         return_attention_scores: Whether to also return the attention weights
             `(batch, num_heads, q_time, k_time)` (the ones before dropout).
         training: Whether dropout is active.
@@ -333,6 +412,10 @@ class MultiHeadAttention(keras.layers.Layer):
         The output `(batch, q_time, *output_shape)`, or `(output, scores)` when
         `return_attention_scores=True`.
 
+    Raises:
+        ValueError: For a bad argument, or inputs or masks whose static shapes
+            do not fit (rank, features the layer was built for, mask shape).
+
     Example:
 
     ```python
@@ -349,6 +432,7 @@ class MultiHeadAttention(keras.layers.Layer):
         dropout=0.0,
         use_bias=True,
         output_shape=None,
+        attention_axes=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
@@ -370,6 +454,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
         self._output_shape = _normalize_output_shape(output_shape)
+        self.attention_axes = _normalize_attention_axes(attention_axes)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
@@ -377,31 +462,73 @@ class MultiHeadAttention(keras.layers.Layer):
         self.kernel_constraint = keras.constraints.get(kernel_constraint)
         self.bias_constraint = keras.constraints.get(bias_constraint)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        if self.dropout > 0:  # no random state to save when nothing is random
+            self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True  # the query's mask passes to the output
 
     # ---- shapes -------------------------------------------------------------
 
     def _check_shapes(self, query_shape, value_shape, key_shape=None):
-        layout = "(batch, time, features)"
+        query_shape = tuple(query_shape)
+        rank = len(query_shape)
+        if rank < 3:
+            raise ValueError(
+                "Expected `query` of rank 3 (batch, time, features) or more "
+                f"(batch, *index_axes, features); received shape {query_shape}."
+            )
+        if rank == 3 and self.attention_axes is None:
+            layout = "rank 3 (batch, time, features)"
+        else:
+            layout = f"rank {rank} (the rank of `query`)"
         named = [("query", query_shape), ("value", value_shape)]
         if key_shape is not None:
             named.append(("key", key_shape))
         for name, shape in named:
             shape = tuple(shape)
-            if len(shape) != 3:
+            if len(shape) != rank:
                 raise ValueError(
-                    f"Expected `{name}` of rank 3 {layout}; received shape {shape}."
+                    f"Expected `{name}` of {layout}; received shape {shape}."
                 )
             if shape[-1] is None:
                 raise ValueError(
                     f"The last axis of `{name}` must be known; received shape {shape}."
                 )
-        if key_shape is not None and _dims_clash(value_shape[1], key_shape[1]):
+        axes = self._axes_for(rank)
+        if key_shape is not None and any(
+            _dims_clash(a, b) for a, b in zip(value_shape[1:-1], key_shape[1:-1])
+        ):
+            what = "time axis" if rank == 3 else "axes except the last"
             raise ValueError(
-                "`key` and `value` must have the same time axis; received value "
+                f"`key` and `value` must have the same {what}; received value "
                 f"shape {tuple(value_shape)} and key shape {tuple(key_shape)}."
             )
+        if rank > 3 or axes != (1,):
+            for name, shape in named:
+                if any(size is None for size in tuple(shape)[1:-1]):
+                    raise ValueError(
+                        f"Attention over `attention_axes` needs every axis of "
+                        f"`{name}` but batch known; received shape {tuple(shape)}."
+                    )
+            others = [a for a in range(1, rank - 1) if a not in axes]
+            if any(query_shape[a] != value_shape[a] for a in others):
+                raise ValueError(
+                    f"`query` and `value` must agree on the axes not attended over "
+                    f"({others}, with attention_axes={axes}); received query "
+                    f"shape {query_shape} and value shape {tuple(value_shape)}."
+                )
+
+    def _axes_for(self, rank):
+        """The attention axes, non-negative, for inputs of rank `rank`."""
+        if self.attention_axes is None:
+            return tuple(range(1, rank - 1))
+        axes = tuple(a % rank if -rank <= a < rank else a for a in self.attention_axes)
+        if any(not 1 <= a <= rank - 2 for a in axes) or len(set(axes)) != len(axes):
+            raise ValueError(
+                f"`attention_axes` must be distinct axes of `query` other than "
+                f"batch (0) and features (-1), i.e. in [1, {rank - 2}] for inputs "
+                f"of rank {rank}; received attention_axes={self.attention_axes}."
+            )
+        return tuple(sorted(axes))
 
     def _features_out(self, query_shape):
         return self._output_shape or (query_shape[-1],)
@@ -473,7 +600,25 @@ class MultiHeadAttention(keras.layers.Layer):
             key = value
         self._check_shapes(_shape(query), _shape(value), _shape(key))
         self._check_built_for(query, value, key)
-        mask = self._combine_masks(query_mask, value_mask, key_mask, attention_mask)
+        rank = len(query.shape)
+        if rank > 3 or self._axes_for(rank) != (1,):
+            return self._call_over_axes(
+                query,
+                value,
+                key,
+                attention_mask,
+                return_attention_scores,
+                training,
+                use_causal_mask,
+                (query_mask, value_mask, key_mask, cache),
+            )
+        mask = self._combine_masks(
+            query_mask,
+            value_mask,
+            key_mask,
+            attention_mask,
+            (query.shape[0], query.shape[1], key.shape[1], self.num_heads),
+        )
         if cache is not None and mask is not None:
             raise ValueError(
                 "A key/value `cache` is for causal self-attention decoding and "
@@ -502,20 +647,127 @@ class MultiHeadAttention(keras.layers.Layer):
             return_weights=return_attention_scores,
             dropout=rate,
             scale=1.0 / math.sqrt(self.key_dim),
-            seed=self.seed_generator,
+            seed=getattr(self, "seed_generator", None),
         )
         heads, scores = result if return_attention_scores else (result, None)
-
-        features = "xyzuvw"[: len(self.output_kernel.shape) - 2]
-        output = ops.einsum(
-            f"btnv,nv{features}->bt{features}", heads, self.output_kernel
-        )
-        if self.use_bias:
-            output = output + self.output_bias
+        output = self._output_projection(heads)
         outputs = (output, scores) if return_attention_scores else (output,)
         if cache is not None:
             outputs = (*outputs, cache)
         return outputs if len(outputs) > 1 else output
+
+    def _output_projection(self, heads):
+        """`(batch, *index, heads, value_dim)` -> `(batch, *index, *features)`."""
+        index = "ijklm"[: len(heads.shape) - 3]
+        features = "xyzpqr"[: len(self.output_kernel.shape) - 2]
+        output = ops.einsum(
+            f"b{index}nv,nv{features}->b{index}{features}", heads, self.output_kernel
+        )
+        if self.use_bias:
+            output = output + self.output_bias
+        return output
+
+    def _call_over_axes(
+        self,
+        query,
+        value,
+        key,
+        attention_mask,
+        return_attention_scores,
+        training,
+        use_causal_mask,
+        unsupported,
+    ):
+        """Attention of rank > 3 inputs over `attention_axes` (Keras's
+        semantics): the other index axes join the batch, the attention axes are
+        flattened into one time axis, `scaled_dot_product_attention` runs, and
+        the results are unflattened."""
+        rank = len(query.shape)
+        axes = self._axes_for(rank)
+        if any(m is not None for m in unsupported):
+            raise ValueError(
+                "Padding masks (`query_mask`, `value_mask`, `key_mask`, implicit "
+                "Keras masks) and `cache` need rank 3 inputs attending over axis "
+                f"1; received query shape {_shape(query)} with attention_axes="
+                f"{axes}. Pass an `attention_mask` instead."
+            )
+        if use_causal_mask and len(axes) != 1:
+            raise ValueError(
+                "`use_causal_mask=True` needs a single attention axis; received "
+                f"attention_axes={axes}."
+            )
+        others = [a for a in range(1, rank - 1) if a not in axes]
+        letters = "tuvwxyz"[: rank - 2]
+        projections = []
+        for x, kernel, bias in (
+            (query, self.query_kernel, self.query_bias),
+            (key, self.key_kernel, self.key_bias),
+            (value, self.value_kernel, self.value_bias),
+        ):
+            y = ops.einsum(f"b{letters}d,dnh->b{letters}nh", x, kernel)
+            projections.append(y + bias if self.use_bias else y)
+
+        def flatten(y):
+            # (b, *index, n, h) -> (b * others, prod(attention axes), n, h)
+            y = ops.transpose(y, (0, *others, *axes, rank - 1, rank))
+            length = math.prod(y.shape[1 + len(others) : -2])
+            return ops.reshape(y, (-1, length, y.shape[-2], y.shape[-1]))
+
+        q, k, v = (flatten(y) for y in projections)
+        batch = ops.shape(query)[0]
+        other_sizes = tuple(query.shape[a] for a in others)
+        q_sizes = tuple(query.shape[a] for a in axes)
+        k_sizes = tuple(key.shape[a] for a in axes)
+        mask = None
+        if attention_mask is not None:
+            mask = self._flat_axes_mask(
+                attention_mask, query.shape[0], other_sizes, q_sizes, k_sizes
+            )
+        rate = self.dropout if training else 0.0
+        result = scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            mask=mask,
+            causal=use_causal_mask,
+            return_weights=return_attention_scores,
+            dropout=rate,
+            scale=1.0 / math.sqrt(self.key_dim),
+            seed=getattr(self, "seed_generator", None),
+        )
+        heads, scores = result if return_attention_scores else (result, None)
+        # (b * others, q_len, n, v) -> (b, *others, *q_axes, n, v) -> input order
+        heads = ops.reshape(
+            heads, (batch, *other_sizes, *q_sizes, self.num_heads, self.value_dim)
+        )
+        order = [*others, *axes]
+        inverse = [1 + order.index(a) for a in range(1, rank - 1)]
+        heads = ops.transpose(heads, (0, *inverse, rank - 1, rank))
+        output = self._output_projection(heads)
+        if not return_attention_scores:
+            return output
+        scores = ops.reshape(
+            scores, (batch, *other_sizes, self.num_heads, *q_sizes, *k_sizes)
+        )
+        return output, scores
+
+    @staticmethod
+    def _flat_axes_mask(attention_mask, batch, other_sizes, q_sizes, k_sizes):
+        """`(batch, *q_axes, *k_axes)` -> `(batch * others, 1, q_len, k_len)`."""
+        mask = ops.convert_to_tensor(attention_mask)
+        _check_axes_mask_shape(_shape(mask), (batch, *q_sizes, *k_sizes))
+        if keras.backend.standardize_dtype(mask.dtype) != "bool":
+            mask = ops.not_equal(mask, ops.zeros((), dtype=mask.dtype))
+        full = (ops.shape(mask)[0], *q_sizes, *k_sizes)
+        mask = ops.broadcast_to(mask, full)
+        q_len, k_len = math.prod(q_sizes), math.prod(k_sizes)
+        mask = ops.reshape(mask, (-1, 1, 1, q_len, k_len))
+        if other_sizes:
+            n_other = math.prod(other_sizes)
+            mask = ops.broadcast_to(
+                mask, (ops.shape(mask)[0], n_other, 1, q_len, k_len)
+            )
+        return ops.reshape(mask, (-1, 1, q_len, k_len))
 
     def _update_cache(self, k, v, cache, cache_update_index):
         """Writes the new keys/values into `cache` at `cache_update_index` and
@@ -567,29 +819,25 @@ class MultiHeadAttention(keras.layers.Layer):
                 )
 
     @staticmethod
-    def _combine_masks(query_mask, value_mask, key_mask, attention_mask):
-        """AND of all masks as one `(batch, q_time, k_time)`-broadcastable mask."""
+    def _combine_masks(query_mask, value_mask, key_mask, attention_mask, sizes):
+        """AND of all masks as one mask broadcastable to `(batch, heads, q_time,
+        k_time)`; `sizes` = (batch, q_time, k_time, heads) for the checks."""
         combined = None
 
         def both(a, b):
             return b if a is None else ops.logical_and(a, b)
 
-        if query_mask is not None:
-            combined = ops.expand_dims(ops.cast(query_mask, "bool"), -1)
-        for padding in (value_mask, key_mask):
+        if query_mask is not None:  # (batch, q_time) -> (batch, 1, q_time, 1)
+            combined = ops.cast(query_mask, "bool")[:, None, :, None]
+        for padding in (value_mask, key_mask):  # -> (batch, 1, 1, k_time)
             if padding is not None:
-                combined = both(
-                    combined, ops.expand_dims(ops.cast(padding, "bool"), -2)
-                )
+                combined = both(combined, ops.cast(padding, "bool")[:, None, None, :])
         if attention_mask is not None:
             attention_mask = ops.convert_to_tensor(attention_mask)
-            if len(attention_mask.shape) not in (2, 3):
-                raise ValueError(
-                    "Expected `attention_mask` of rank 3 (batch, q_time, k_time) "
-                    f"or 2 (q_time, k_time); received shape "
-                    f"{_shape(attention_mask)}."
-                )
-            combined = both(combined, ops.cast(attention_mask, "bool"))
+            batch, q_time, k_time, heads = sizes
+            _check_mask_shape(_shape(attention_mask), batch, q_time, k_time, heads)
+            attention_mask = _rank4_mask(attention_mask)
+            combined = both(combined, attention_mask)
         return combined
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
@@ -613,14 +861,39 @@ class MultiHeadAttention(keras.layers.Layer):
         cache_update_index=None,
     ):
         key_shape = None if key is None else key.shape
+        if attention_mask is not None:  # the checks of `call`, on static shapes
+            rank, mask_shape = len(query.shape), tuple(attention_mask.shape)
+            axes = self._axes_for(rank)
+            if rank == 3 and axes == (1,):
+                sizes = (query.shape[0], query.shape[1], value.shape[1])
+                _check_mask_shape(mask_shape, *sizes, self.num_heads)
+            else:
+                expected = (
+                    query.shape[0],
+                    *(query.shape[a] for a in axes),
+                    *(value.shape[a] for a in axes),
+                )
+                _check_axes_mask_shape(mask_shape, expected)
         output = keras.KerasTensor(
             self.compute_output_shape(query.shape, value.shape, key_shape),
             dtype=self.compute_dtype,
         )
         outputs = (output,)
         if return_attention_scores:
-            k_time = value.shape[1] if cache is None else cache.shape[2]
-            scores_shape = (query.shape[0], self.num_heads, query.shape[1], k_time)
+            rank = len(query.shape)
+            axes = self._axes_for(rank)
+            if rank == 3 and axes == (1,):
+                k_time = value.shape[1] if cache is None else cache.shape[2]
+                scores_shape = (query.shape[0], self.num_heads, query.shape[1], k_time)
+            else:
+                others = [a for a in range(1, rank - 1) if a not in axes]
+                scores_shape = (
+                    query.shape[0],
+                    *(query.shape[a] for a in others),
+                    self.num_heads,
+                    *(query.shape[a] for a in axes),
+                    *(value.shape[a] for a in axes),
+                )
             scores = keras.KerasTensor(scores_shape, dtype=self.compute_dtype)
             outputs = (output, scores)
         if cache is not None:
@@ -637,6 +910,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 "dropout": self.dropout,
                 "use_bias": self.use_bias,
                 "output_shape": self._output_shape,
+                "attention_axes": self.attention_axes,
                 "kernel_initializer": keras.initializers.serialize(
                     self.kernel_initializer
                 ),

@@ -17,13 +17,33 @@ after building) give the same outputs:
   (row 0 the input bias, row 1 the recurrent bias).
 
 with k = 1 (SimpleRNN), 4 (LSTM, gates i, f, c, o) or 3 (GRU, gates z, r, h).
-The cells have no dropout (they do not take `dropout`/`recurrent_dropout`).
+
+Dropout follows Keras (Gal & Ghahramani 2016, "variational" RNN dropout): with
+`dropout` the step input, with `recurrent_dropout` the previous state `h_{t-1}`,
+is multiplied by a mask drawn **once per sequence** and reused at every time
+step, only when `training=True`. The cells share Keras's `DropoutRNNCell`
+machinery, so `keras.layers.RNN` draws the masks before the time loop (which
+keeps the loop stateless, as JAX needs) and forgets them after each call. As in
+Keras, an LSTM or GRU with `recurrent_dropout > 0` draws one mask per gate (for
+the input and for the state), and a cell called directly (outside
+`keras.layers.RNN`) keeps its masks until `reset_dropout_mask()` /
+`reset_recurrent_dropout_mask()`. The masks come from a
+`keras.random.SeedGenerator` held on the cell (created only when a rate is
+> 0); with the same `seed` the masks equal those of Keras's own cells.
 """
 
 from __future__ import annotations
 
 import keras
 from keras import ops
+
+# Keras's mixin that caches one dropout mask per sequence. `keras.layers.RNN`
+# draws the masks before its time loop and resets them after it only for cells
+# that are instances of this class, so sharing it is what gives Keras's
+# semantics on every backend (it is not exported under `keras.layers`).
+from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
+from kerasdl._checks import check_float
 
 __all__ = ["GRUCell", "LSTMCell", "SimpleRNNCell"]
 
@@ -49,7 +69,31 @@ def _get_initializer(value, argument):
         ) from error
 
 
-class _RecurrentCell(keras.layers.Layer):
+def _get_regularizer(value, argument):
+    try:
+        return keras.regularizers.get(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"`{argument}` must be None, the name of a Keras regularizer (e.g. "
+            f"'l2'), a Regularizer or a callable; received {argument}={value!r}."
+        ) from error
+
+
+def _project(x, kernel, mask):
+    """`x @ kernel`, after dropout: `mask` is None, one mask for `x`, or a list of
+    masks, one per column block (gate) of `kernel`, as Keras's cells draw them
+    with `recurrent_dropout > 0`."""
+    if mask is None:
+        return ops.matmul(x, kernel)
+    if not isinstance(mask, (list, tuple)):
+        return ops.matmul(ops.multiply(x, mask), kernel)
+    blocks = ops.split(kernel, len(mask), axis=1)
+    return ops.concatenate(
+        [ops.matmul(ops.multiply(x, m), w) for m, w in zip(mask, blocks)], axis=-1
+    )
+
+
+class _RecurrentCell(keras.layers.Layer, DropoutRNNCell):
     """What the three cells share: arguments, checks, weights, config, states.
 
     Subclasses set `num_gates` (k) and write `call`; they may override
@@ -66,6 +110,12 @@ class _RecurrentCell(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -87,6 +137,26 @@ class _RecurrentCell(keras.layers.Layer):
             recurrent_initializer, "recurrent_initializer"
         )
         self.bias_initializer = _get_initializer(bias_initializer, "bias_initializer")
+        self.kernel_regularizer = _get_regularizer(
+            kernel_regularizer, "kernel_regularizer"
+        )
+        self.recurrent_regularizer = _get_regularizer(
+            recurrent_regularizer, "recurrent_regularizer"
+        )
+        self.bias_regularizer = _get_regularizer(bias_regularizer, "bias_regularizer")
+        self.dropout = check_float("dropout", dropout, 0.0, 1.0, high_open=True)
+        self.recurrent_dropout = check_float(
+            "recurrent_dropout", recurrent_dropout, 0.0, 1.0, high_open=True
+        )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"`seed` must be None or an int; received seed={seed!r}.")
+        self.seed = seed
+        if self.dropout > 0 or self.recurrent_dropout > 0:
+            self.seed_generator = keras.random.SeedGenerator(seed)
+        if self.recurrent_dropout > 0 and self.num_gates > 1:
+            # One mask per gate for the input and for the state (read by
+            # DropoutRNNCell), as Keras's LSTMCell/GRUCell do in this case.
+            self.dropout_mask_count = self.num_gates
 
     # --- Sizes ------------------------------------------------------------------
 
@@ -113,6 +183,12 @@ class _RecurrentCell(keras.layers.Layer):
         return self.bias_initializer
 
     def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(
+                f"Expected `inputs` of rank 2 (batch, features), one time step, "
+                f"for {type(self).__name__}; received shape {tuple(input_shape)}. "
+                "Wrap the cell in keras.layers.RNN to run it over a sequence."
+            )
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError(
@@ -123,21 +199,90 @@ class _RecurrentCell(keras.layers.Layer):
         self.kernel = self.add_weight(
             shape=(input_dim, width),
             initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
             name="kernel",
         )
         self.recurrent_kernel = self.add_weight(
             shape=(self.units, width),
             initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
             name="recurrent_kernel",
         )
         if self.use_bias:
             self.bias = self.add_weight(
                 shape=self._bias_shape(),
                 initializer=self._bias_initializer(),
+                regularizer=self.bias_regularizer,
                 name="bias",
             )
         else:
             self.bias = None
+
+    # --- One step: checks and dropout masks ---------------------------------------
+
+    def _check_step(self, inputs, states):
+        """Static shape checks of one step's `inputs` and `states`; returns the
+        states as a list. Cheap: reads only static shapes, so they also run on
+        symbolic tensors and inside a compiled time loop."""
+        nested = isinstance(states, (list, tuple))
+        states = list(states) if nested else [states]
+        self._check_shapes(
+            tuple(inputs.shape),
+            [tuple(getattr(s, "shape", ())) for s in states],
+            nested,
+        )
+        return states
+
+    def _check_shapes(self, shape, state_shapes, nested):
+        name = type(self).__name__
+        if len(shape) != 2:
+            raise ValueError(
+                f"Expected `inputs` of rank 2 (batch, features), one time step, for "
+                f"{name}; received shape {shape}. Wrap the cell in "
+                "keras.layers.RNN to run it over a sequence."
+            )
+        input_dim = self.kernel.shape[0] if self.built else None
+        if None not in (shape[-1], input_dim) and shape[-1] != input_dim:
+            raise ValueError(
+                f"Expected `inputs` with {input_dim} features (last axis), the "
+                f"size this {name} was built for; received shape {shape}."
+            )
+        if state_shapes is None:
+            return
+        sizes = self._state_sizes()
+        layout = ", ".join(f"(batch, {size})" for size in sizes)
+        if len(state_shapes) != len(sizes):
+            raise ValueError(
+                f"Expected `states` to hold {len(sizes)} tensor(s) of shapes "
+                f"{layout} for {name}; received {len(state_shapes)}."
+            )
+        for i, (state_shape, size) in enumerate(zip(state_shapes, sizes)):
+            batch_clash = (
+                len(state_shape) == 2
+                and None not in (shape[0], state_shape[0])
+                and shape[0] != state_shape[0]
+            )
+            if (
+                len(state_shape) != 2
+                or state_shape[-1] not in (None, size)
+                or batch_clash
+            ):
+                argument = f"states[{i}]" if nested else "states"
+                raise ValueError(
+                    f"Expected `{argument}` of shape (batch, {size}) with the "
+                    f"batch of `inputs` {shape} for {name}; received shape "
+                    f"{state_shape}."
+                )
+
+    def _dropout_masks(self, inputs, h_prev, training):
+        """The masks of this sequence (None when off): drawn at the first step,
+        then reused (see the module docstring)."""
+        input_mask = recurrent_mask = None
+        if training and self.dropout > 0:
+            input_mask = self.get_dropout_mask(inputs)
+        if training and self.recurrent_dropout > 0:
+            recurrent_mask = self.get_recurrent_dropout_mask(h_prev)
+        return input_mask, recurrent_mask
 
     # --- States -----------------------------------------------------------------
 
@@ -150,6 +295,14 @@ class _RecurrentCell(keras.layers.Layer):
         ]
 
     def compute_output_shape(self, inputs_shape, states_shape=None):
+        nested = isinstance(states_shape, (list, tuple)) and all(
+            isinstance(size, (list, tuple)) for size in states_shape
+        )
+        if states_shape is not None:
+            states_shape = (
+                [tuple(s) for s in states_shape] if nested else [tuple(states_shape)]
+            )
+        self._check_shapes(tuple(inputs_shape), states_shape, nested)
         batch = inputs_shape[0]
         states = [(batch, size) for size in self._state_sizes()]
         return (batch, self.output_size), states
@@ -170,6 +323,16 @@ class _RecurrentCell(keras.layers.Layer):
                     self.recurrent_initializer
                 ),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+                "recurrent_regularizer": keras.regularizers.serialize(
+                    self.recurrent_regularizer
+                ),
+                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+                "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout,
+                "seed": self.seed,
             }
         )
         return config
@@ -198,12 +361,24 @@ class SimpleRNNCell(_RecurrentCell):
         recurrent_initializer: Initializer of `recurrent_kernel`. Defaults to
             `"orthogonal"`.
         bias_initializer: Initializer of `bias`. Defaults to `"zeros"`.
+        kernel_regularizer: Regularizer of `kernel` (adds its penalty to
+            `losses`, as Keras's cells do). Defaults to None.
+        recurrent_regularizer: Regularizer of `recurrent_kernel`. Defaults to
+            None.
+        bias_regularizer: Regularizer of `bias`. Defaults to None.
+        dropout: Fraction of the step input's units dropped in training, in
+            [0, 1); one mask per sequence. Defaults to 0.
+        recurrent_dropout: Fraction of the previous state's units dropped in
+            training, in [0, 1); one mask per sequence. Defaults to 0.
+        seed: Integer seed of the dropout masks' `keras.random.SeedGenerator`
+            (created only when a rate is > 0). Defaults to None.
         **kwargs: Passed to `keras.layers.Layer` (e.g. `name`, `dtype`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, input_dim)`, the input at step t.
         states: The previous state `h_{t-1}`, `(batch, units)`, alone or in a
             one-element list.
+        training: Whether dropout is active (`keras.layers.RNN` passes it).
 
     Returns:
         `(h_t, new_states)`: the output `(batch, units)` and the new state, a
@@ -220,13 +395,15 @@ class SimpleRNNCell(_RecurrentCell):
 
     num_gates = 1
 
-    def call(self, inputs, states):
+    def call(self, inputs, states, training=None):
         nested = isinstance(states, (list, tuple))
-        h_prev = states[0] if nested else states
-        z = ops.matmul(inputs, self.kernel)
+        h_prev = self._check_step(inputs, states)[0]
+        input_mask, recurrent_mask = self._dropout_masks(inputs, h_prev, training)
+        z = _project(inputs, self.kernel, input_mask)
         if self.use_bias:
             z = ops.add(z, self.bias)
-        h = self.activation(ops.add(z, ops.matmul(h_prev, self.recurrent_kernel)))
+        z = ops.add(z, _project(h_prev, self.recurrent_kernel, recurrent_mask))
+        h = self.activation(z)
         return h, ([h] if nested else h)
 
 
@@ -266,14 +443,30 @@ class LSTMCell(_RecurrentCell):
         unit_forget_bias: If True, the forget-gate block `b_f` starts at 1 (the
             rest from `bias_initializer`), so the cell remembers by default
             (Jozefowicz et al. 2015). Defaults to True.
+        kernel_regularizer: Regularizer of `kernel` (adds its penalty to
+            `losses`, as Keras's cells do). Defaults to None.
+        recurrent_regularizer: Regularizer of `recurrent_kernel`. Defaults to
+            None.
+        bias_regularizer: Regularizer of `bias`. Defaults to None.
+        dropout: Fraction of the step input's units dropped in training, in
+            [0, 1); one mask per sequence. Defaults to 0.
+        recurrent_dropout: Fraction of the previous state's units dropped in
+            training, in [0, 1); one mask per sequence. Defaults to 0.
+        seed: Integer seed of the dropout masks' `keras.random.SeedGenerator`
+            (created only when a rate is > 0). Defaults to None.
         **kwargs: Passed to `keras.layers.Layer` (e.g. `name`, `dtype`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, input_dim)`, the input at step t.
         states: List `[h_{t-1}, c_{t-1}]`, each `(batch, units)`.
+        training: Whether dropout is active (`keras.layers.RNN` passes it).
 
     Returns:
         `(h_t, [h_t, c_t])`.
+
+    Raises:
+        ValueError: For a bad argument, or `inputs`/`states` whose static shapes
+            do not fit the cell (rank, features, number and size of states).
 
     Example:
 
@@ -295,6 +488,12 @@ class LSTMCell(_RecurrentCell):
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
         unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
         **kwargs,
     ):
         super().__init__(
@@ -304,6 +503,12 @@ class LSTMCell(_RecurrentCell):
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,
             bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
             **kwargs,
         )
         self.recurrent_activation = _get_activation(
@@ -336,10 +541,11 @@ class LSTMCell(_RecurrentCell):
 
         return forget_bias_one
 
-    def call(self, inputs, states):
-        h_prev, c_prev = states[0], states[1]
-        z = ops.matmul(inputs, self.kernel)
-        z = ops.add(z, ops.matmul(h_prev, self.recurrent_kernel))
+    def call(self, inputs, states, training=None):
+        h_prev, c_prev = self._check_step(inputs, states)
+        input_mask, recurrent_mask = self._dropout_masks(inputs, h_prev, training)
+        z = _project(inputs, self.kernel, input_mask)
+        z = ops.add(z, _project(h_prev, self.recurrent_kernel, recurrent_mask))
         if self.use_bias:
             z = ops.add(z, self.bias)
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
@@ -407,12 +613,24 @@ class GRUCell(_RecurrentCell):
         reset_after: Whether the reset gate is applied after the state's
             projection (True, with separate input and recurrent biases) or
             before it (False). Defaults to True.
+        kernel_regularizer: Regularizer of `kernel` (adds its penalty to
+            `losses`, as Keras's cells do). Defaults to None.
+        recurrent_regularizer: Regularizer of `recurrent_kernel`. Defaults to
+            None.
+        bias_regularizer: Regularizer of `bias`. Defaults to None.
+        dropout: Fraction of the step input's units dropped in training, in
+            [0, 1); one mask per sequence. Defaults to 0.
+        recurrent_dropout: Fraction of the previous state's units dropped in
+            training, in [0, 1); one mask per sequence. Defaults to 0.
+        seed: Integer seed of the dropout masks' `keras.random.SeedGenerator`
+            (created only when a rate is > 0). Defaults to None.
         **kwargs: Passed to `keras.layers.Layer` (e.g. `name`, `dtype`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, input_dim)`, the input at step t.
         states: The previous state `h_{t-1}`, `(batch, units)`, alone or in a
             one-element list.
+        training: Whether dropout is active (`keras.layers.RNN` passes it).
 
     Returns:
         `(h_t, new_states)`: the output `(batch, units)` and the new state, a
@@ -438,6 +656,12 @@ class GRUCell(_RecurrentCell):
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
         reset_after=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
         **kwargs,
     ):
         super().__init__(
@@ -447,6 +671,12 @@ class GRUCell(_RecurrentCell):
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,
             bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
             **kwargs,
         )
         self.recurrent_activation = _get_activation(
@@ -464,18 +694,21 @@ class GRUCell(_RecurrentCell):
             return (2, 3 * self.units)
         return (3 * self.units,)
 
-    def call(self, inputs, states):
+    def call(self, inputs, states, training=None):
         nested = isinstance(states, (list, tuple))
-        h_prev = states[0] if nested else states
+        h_prev = self._check_step(inputs, states)[0]
+        input_mask, recurrent_mask = self._dropout_masks(inputs, h_prev, training)
         units = self.units
-        x_proj = ops.matmul(inputs, self.kernel)
+        x_proj = _project(inputs, self.kernel, input_mask)
         if self.use_bias:
             input_bias = self.bias[0] if self.reset_after else self.bias
             x_proj = ops.add(x_proj, input_bias)
         x_z, x_r, x_h = ops.split(x_proj, 3, axis=-1)
 
+        # With per-gate masks, the state seen by the gates z, r and h differs.
+        per_gate = isinstance(recurrent_mask, (list, tuple))
         if self.reset_after:
-            h_proj = ops.matmul(h_prev, self.recurrent_kernel)
+            h_proj = _project(h_prev, self.recurrent_kernel, recurrent_mask)
             if self.use_bias:
                 h_proj = ops.add(h_proj, self.bias[1])
             h_z, h_r, h_h = ops.split(h_proj, 3, axis=-1)
@@ -483,12 +716,17 @@ class GRUCell(_RecurrentCell):
             r = self.recurrent_activation(ops.add(x_r, h_r))
             candidate = self.activation(ops.add(x_h, ops.multiply(r, h_h)))
         else:
-            h_proj = ops.matmul(h_prev, self.recurrent_kernel[:, : 2 * units])
+            gate_masks = recurrent_mask[:2] if per_gate else recurrent_mask
+            h_proj = _project(h_prev, self.recurrent_kernel[:, : 2 * units], gate_masks)
             h_z, h_r = ops.split(h_proj, 2, axis=-1)
             z = self.recurrent_activation(ops.add(x_z, h_z))
             r = self.recurrent_activation(ops.add(x_r, h_r))
+            h_for_candidate = h_prev
+            if recurrent_mask is not None:
+                last = recurrent_mask[2] if per_gate else recurrent_mask
+                h_for_candidate = ops.multiply(h_prev, last)
             h_h = ops.matmul(
-                ops.multiply(r, h_prev), self.recurrent_kernel[:, 2 * units :]
+                ops.multiply(r, h_for_candidate), self.recurrent_kernel[:, 2 * units :]
             )
             candidate = self.activation(ops.add(x_h, h_h))
 

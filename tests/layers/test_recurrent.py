@@ -351,8 +351,233 @@ def test_bad_initializer_and_flags_raise():
         SimpleRNNCell(3, use_bias=None)
 
 
-def test_no_dropout_arguments():
-    """The cells have no dropout; asking for it must fail, not be ignored."""
-    for cls in CELLS.values():
-        with pytest.raises((TypeError, ValueError), match=r"dropout"):
-            cls(3, dropout=0.5)
+# --- Dropout (one mask per sequence, as Keras) and regularizers -------------------
+
+KERAS_CELLS = {
+    "simple_rnn": (keras.layers.SimpleRNNCell, SimpleRNNCell, {}),
+    "lstm": (keras.layers.LSTMCell, LSTMCell, {}),
+    "gru": (keras.layers.GRUCell, GRUCell, {"reset_after": True}),
+    "gru_reset_before": (keras.layers.GRUCell, GRUCell, {"reset_after": False}),
+}
+RATES = [(0.3, 0.0), (0.0, 0.4), (0.3, 0.4)]
+
+
+def _cell_pair(kind, **kwargs):
+    """keras.layers.RNN around Keras's cell and around ours, weights copied."""
+    keras_cell, our_cell, shared = KERAS_CELLS[kind]
+    reference = keras.layers.RNN(
+        keras_cell(UNITS, bias_initializer="random_normal", **shared, **kwargs),
+        return_sequences=True,
+    )
+    mine = keras.layers.RNN(our_cell(UNITS, **shared, **kwargs), return_sequences=True)
+    shape = (BATCH, STEPS, FEATURES)
+    reference.build(shape)
+    mine.build(shape)
+    mine.set_weights(reference.get_weights())
+    return reference, mine
+
+
+@pytest.mark.parametrize("rates", RATES, ids=str)
+@pytest.mark.parametrize("kind", sorted(KERAS_CELLS))
+def test_dropout_with_the_same_seed_equals_keras_cells(kind, rates):
+    """Same seed, same draws: Keras's and our masks (one per gate for LSTM/GRU
+    with recurrent dropout) are equal, so training outputs are equal, call
+    after call (each call draws new masks)."""
+    dropout, recurrent_dropout = rates
+    reference, mine = _cell_pair(
+        kind, dropout=dropout, recurrent_dropout=recurrent_dropout, seed=7
+    )
+    x = _x(10)
+    first = _numpy(mine(x, training=True))[0]
+    _assert_close(reference(x, training=True), first)
+    second = _numpy(mine(x, training=True))[0]
+    _assert_close(reference(x, training=True), second)
+    assert np.abs(first - second).max() > 1e-3  # a new mask per call
+
+
+@pytest.mark.parametrize("rates", RATES, ids=str)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_dropout_only_in_training(kind, rates):
+    dropout, recurrent_dropout = rates
+    _, cell, shared = KINDS[kind]
+    plain = keras.layers.RNN(cell(UNITS, **shared), return_sequences=True)
+    dropped = keras.layers.RNN(
+        cell(
+            UNITS,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=3,
+            **shared,
+        ),
+        return_sequences=True,
+    )
+    x = _x(11)
+    expected = plain(x)
+    dropped.build(x.shape)
+    dropped.set_weights(plain.get_weights())
+    _assert_close(expected, dropped(x))
+    _assert_close(expected, dropped(x, training=False))
+    assert np.abs(_numpy(dropped(x, training=True))[0] - _numpy(expected)[0]).max() > (
+        1e-3
+    )
+
+
+def _identity_rnn(rate, recurrent, width=64):
+    """A linear SimpleRNN whose output shows its dropout mask: with `recurrent`
+    False, kernel = I and recurrent kernel = 0, so y_t = x_t * mask; with
+    `recurrent` True, kernel = 0 and recurrent kernel = I, so h_t = h_{t-1} *
+    mask and, from h_0 = 1, h_t = mask**t."""
+    key = "recurrent_dropout" if recurrent else "dropout"
+    cell = SimpleRNNCell(width, activation=None, use_bias=False, seed=5, **{key: rate})
+    layer = keras.layers.RNN(cell, return_sequences=True)
+    layer.build((None, STEPS, width))
+    eye, zero = np.eye(width, dtype="float32"), np.zeros((width, width), "float32")
+    cell.set_weights([zero, eye] if recurrent else [eye, zero])
+    return layer
+
+
+def test_input_dropout_mask_is_one_per_sequence_with_the_asked_rate():
+    rate, batch, width = 0.3, 64, 64
+    layer = _identity_rnn(rate, recurrent=False, width=width)
+    x = np.ones((batch, STEPS, width), "float32")
+    masks = _numpy(layer(x, training=True))[0]  # (batch, steps, width)
+    # The same mask at every step of a sequence ...
+    np.testing.assert_array_equal(masks, np.repeat(masks[:, :1], STEPS, axis=1))
+    # ... with entries 0 or 1 / (1 - rate), a fraction `rate` of them zero ...
+    np.testing.assert_allclose(np.unique(masks), [0.0, 1.0 / (1.0 - rate)], rtol=1e-6)
+    assert abs(np.mean(masks[:, 0] == 0.0) - rate) < 0.03  # 4096 draws: > 4 sigma
+    # ... different between the sequences of a batch, and new at the next call.
+    assert not np.array_equal(masks[0, 0], masks[1, 0])
+    assert not np.array_equal(masks, _numpy(layer(x, training=True))[0])
+    np.testing.assert_array_equal(_numpy(layer(x))[0], x)  # inference: no mask
+
+
+def test_recurrent_dropout_mask_is_one_per_sequence_with_the_asked_rate():
+    rate, batch, width = 0.4, 64, 64
+    layer = _identity_rnn(rate, recurrent=True, width=width)
+    x = np.zeros((batch, STEPS, width), "float32")
+    h0 = np.ones((batch, width), "float32")
+    states = _numpy(layer(x, initial_state=[h0], training=True))[0]
+    mask = states[:, 0]  # h_1 = h_0 * mask
+    assert abs(np.mean(mask == 0.0) - rate) < 0.03
+    # A new mask per step would zero more units at every step; one mask per
+    # sequence gives h_t = mask**t.
+    for t in range(STEPS):
+        np.testing.assert_allclose(states[:, t], mask ** (t + 1), rtol=1e-5)
+    np.testing.assert_array_equal(
+        _numpy(layer(x, initial_state=[h0]))[0], h0[:, None] + x
+    )
+
+
+def test_dropout_trains_like_keras_with_the_same_seed():
+    """Three SGD steps with dropout through fit (compiled): the same weights as
+    Keras's LSTM with the same seed, so the masks agree inside fit too."""
+    x = _x(12, (8, STEPS, FEATURES))
+    y = (x.sum(axis=(1, 2)) > 0).astype("float32")[:, None]
+    rates = dict(dropout=0.3, recurrent_dropout=0.2, seed=11)
+
+    def build(ours):
+        return keras.Sequential(
+            [
+                keras.Input((STEPS, FEATURES)),
+                _rnn("lstm", ours, cell_kwargs=rates),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+
+    reference, mine = build(False), build(True)
+    mine.set_weights(reference.get_weights())
+    for model in (reference, mine):
+        model.compile(keras.optimizers.SGD(0.5), "binary_crossentropy")
+        model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    _assert_close(reference.get_weights(), mine.get_weights())
+
+
+@pytest.mark.parametrize("kind", sorted(KERAS_CELLS))
+def test_regularizer_losses_equal_keras_cells(kind):
+    regularizers = dict(
+        kernel_regularizer=keras.regularizers.L2(0.01),
+        recurrent_regularizer=keras.regularizers.L1(0.02),
+        bias_regularizer=keras.regularizers.L1L2(0.03, 0.04),
+    )
+    reference, mine = _cell_pair(kind, **regularizers)
+    x = _x(13)
+    reference(x)
+    mine(x)
+    expected = [float(keras.ops.convert_to_numpy(v)) for v in reference.losses]
+    actual = [float(keras.ops.convert_to_numpy(v)) for v in mine.losses]
+    assert len(actual) == 3 and min(actual) > 0
+    np.testing.assert_allclose(actual, expected, atol=ATOL, rtol=0)
+
+
+def test_regularizers_reach_the_training_loss():
+    x = _x(14, (8, STEPS, FEATURES))
+    cell = LSTMCell(UNITS, kernel_regularizer="l2")
+    model = keras.Sequential([keras.Input((STEPS, FEATURES)), keras.layers.RNN(cell)])
+    model.compile("sgd", "mse")
+    plain = keras.Sequential(
+        [keras.Input((STEPS, FEATURES)), keras.layers.RNN(LSTMCell(UNITS))]
+    )
+    plain.compile("sgd", "mse")
+    plain.set_weights(model.get_weights())
+    target = np.zeros((8, UNITS), "float32")
+    penalty = 0.01 * np.sum(keras.ops.convert_to_numpy(cell.kernel) ** 2)
+    gap = model.evaluate(x, target, verbose=0) - plain.evaluate(x, target, verbose=0)
+    np.testing.assert_allclose(gap, penalty, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_seed_generator_only_with_dropout(name, tmp_path):
+    x = _x()
+    plain = keras.layers.RNN(CELLS[name](UNITS))
+    plain(x)
+    assert not hasattr(plain.cell, "seed_generator")
+    assert len(plain.weights) == len(plain.variables)  # no random state
+    dropped = keras.layers.RNN(CELLS[name](UNITS, recurrent_dropout=0.2, seed=1))
+    dropped(x)
+    assert isinstance(dropped.cell.seed_generator, keras.random.SeedGenerator)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_layer_contract_with_dropout_and_regularizers(kind, tmp_path):
+    _, cell, shared = KINDS[kind]
+    layer = keras.layers.RNN(
+        cell(
+            UNITS,
+            dropout=0.2,
+            recurrent_dropout=0.1,
+            seed=4,
+            kernel_regularizer="l2",
+            recurrent_regularizer=keras.regularizers.L1(0.01),
+            bias_regularizer="l1",
+            **shared,
+        ),
+        return_sequences=True,
+    )
+    check_layer(
+        layer,
+        (BATCH, STEPS, FEATURES),
+        expected_output_shape=(BATCH, STEPS, UNITS),
+        tmp_dir=tmp_path,
+    )
+    config = layer.cell.get_config()
+    assert config["dropout"] == 0.2 and config["recurrent_dropout"] == 0.1
+    assert config["seed"] == 4
+    clone = type(layer.cell).from_config(config)
+    assert isinstance(clone.recurrent_regularizer, keras.regularizers.L1)
+    assert clone.get_config() == config
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("argument", ["dropout", "recurrent_dropout"])
+@pytest.mark.parametrize("value", [-0.1, 1.0, 1.5, "0.2", True, float("nan")])
+def test_bad_dropout_raises(name, argument, value):
+    with pytest.raises(ValueError, match=rf"`{argument}`.*{argument}={value!r}"):
+        CELLS[name](3, **{argument: value})
+
+
+def test_bad_regularizer_and_seed_raise():
+    with pytest.raises(ValueError, match=r"recurrent_regularizer='l3'"):
+        LSTMCell(3, recurrent_regularizer="l3")
+    with pytest.raises(ValueError, match=r"seed='1'"):
+        GRUCell(3, dropout=0.1, seed="1")

@@ -123,3 +123,50 @@ def check_xy(x, y=None, *, name_x: str = "x", name_y: str = "y", allow_nan=False
                 f"len({name_x})={len(x)} and len({name_y})={len(y)}."
             )
     return x, y
+
+
+def check_value_range(
+    x, low: float, high: float, *, name: str = "x", tolerance: float = 0.01, why=""
+):
+    """Refuse arrays whose values fall outside `[low, high]`: the images-on-the-
+    wrong-scale mistake (0..255 where [0, 1] is expected) that trains without error.
+
+    One min and one max over the array (call it once per dataset, not per batch).
+    Values up to `tolerance * (high - low)` outside the interval are accepted
+    (rounding, interpolation overshoot). NaN/inf are not this check's business:
+    check finiteness first.
+
+    Args:
+        x: A numeric array (or anything `np.asarray` takes).
+        low: Lower end of the expected range.
+        high: Upper end of the expected range.
+        name: The argument's name, for the message.
+        tolerance: Accepted overshoot, as a fraction of `high - low`.
+        why: Optional reason shown after the expected range, e.g. `"(the
+            generator ends in a sigmoid)"`.
+
+    Returns:
+        `(min, max)` of `x` as floats (`None` for an empty array).
+
+    Raises:
+        ValueError: naming `name`, the range received and the one expected, with
+            the rescaling that fixes the usual cases.
+    """
+    array = np.asarray(x)
+    if array.size == 0:
+        return None
+    lowest, highest = float(array.min()), float(array.max())
+    slack = tolerance * (high - low)
+    if lowest >= low - slack and highest <= high + slack:
+        return lowest, highest
+    if (low, high) == (0.0, 1.0):
+        fix = "x / 255.0 for 8-bit images, (x + 1) / 2 for images in [-1, 1]"
+    elif (low, high) == (-1.0, 1.0):
+        fix = "x / 127.5 - 1 for 8-bit images, x * 2 - 1 for images in [0, 1]"
+    else:
+        fix = f"(x - x.min()) / (x.max() - x.min()) * {high - low:g} + {low:g}"
+    reason = f" {why}" if why else ""
+    raise ValueError(
+        f"`{name}` must hold values in [{low:g}, {high:g}]{reason}; received values "
+        f"in [{lowest:.4g}, {highest:.4g}]. Rescale them first, e.g. {fix}."
+    )

@@ -108,8 +108,20 @@ class _Tokenizer:
             raise ValueError(
                 f"path must be an existing tokenizer file; received {path!r}."
             )
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
+        try:
+            with open(path, encoding="utf-8") as f:
+                config = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"path {str(path)!r} is not a tokenizer file (written by save): {exc}."
+            ) from exc
+        if not isinstance(config, dict) or not isinstance(
+            config.get("vocabulary"), list
+        ):
+            raise ValueError(
+                f"path {str(path)!r} holds no 'vocabulary' list; it is not a "
+                f"tokenizer file (written by save). Received {str(config)[:80]}."
+            )
         if config.get("kind") != cls.kind:
             raise ValueError(
                 f"{path!r} holds a {config.get('kind')!r} tokenizer, not {cls.kind!r}."

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections import deque
 from typing import NamedTuple
 
 import numpy as np
 
-from kerasdl._checks import check_int
+from kerasdl._checks import check_float, check_int
 
 
 class ReplayBatch(NamedTuple):
@@ -24,6 +26,39 @@ class ReplayBatch(NamedTuple):
     rewards: np.ndarray
     next_observations: np.ndarray
     discounts: np.ndarray
+
+
+def _check_shape(shape) -> tuple:
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1
+        for d in shape
+    ):
+        raise ValueError(
+            "`observation_shape` must be a tuple of positive integers; received "
+            f"observation_shape={shape!r}."
+        )
+    return tuple(int(d) for d in shape)
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def _check_action(action) -> int:
+    """A discrete action as an int: integers, or floats with an integral value."""
+    value = action
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value.item()
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if ok and not isinstance(value, numbers.Integral):
+        ok = math.isfinite(value) and float(value).is_integer()
+    if not ok or not _INT32.min <= value <= _INT32.max:
+        raise ValueError(
+            "`action` must be one discrete action, an integer (a float only with an "
+            f"integral value, e.g. 2.0); received action={action!r}."
+        )
+    return int(value)
 
 
 class ReplayBuffer:
@@ -52,8 +87,14 @@ class ReplayBuffer:
         seed: int | None = 0,
     ):
         self.capacity = check_int("capacity", capacity)
-        self.observation_shape = tuple(int(d) for d in observation_shape)
-        self.observation_dtype = np.dtype(observation_dtype)
+        self.observation_shape = _check_shape(observation_shape)
+        try:
+            self.observation_dtype = np.dtype(observation_dtype)
+        except TypeError as exc:
+            raise ValueError(
+                "`observation_dtype` must be a NumPy dtype; received "
+                f"observation_dtype={observation_dtype!r}."
+            ) from exc
         shape = (self.capacity, *self.observation_shape)
         self.observations = np.zeros(shape, self.observation_dtype)
         self.next_observations = np.zeros(shape, self.observation_dtype)
@@ -82,13 +123,33 @@ class ReplayBuffer:
         )
 
     def add(self, observation, action, reward, next_observation, discount) -> None:
-        """Store one transition (overwriting the oldest when full)."""
-        observation = np.asarray(observation)
-        if observation.shape != self.observation_shape:
+        """Store one transition (overwriting the oldest when full).
+
+        Args:
+            observation: An array of `observation_shape`.
+            action: A discrete action: an integer, or a float with an integral
+                value (`2.0`); `1.5` is refused rather than truncated.
+            reward: A finite number.
+            next_observation: An array of `observation_shape` (a scalar is
+                refused rather than broadcast into every feature).
+            discount: The bootstrap factor in [0, 1].
+
+        Raises:
+            ValueError: naming the argument and the value received; nothing is
+                stored then.
+        """
+        observation = self._check_observation("observation", observation)
+        next_observation = self._check_observation("next_observation", next_observation)
+        action = _check_action(action)
+        if (
+            isinstance(reward, bool)
+            or not isinstance(reward, numbers.Real)
+            or not math.isfinite(reward)
+        ):
             raise ValueError(
-                f"observation must have shape {self.observation_shape}; "
-                f"received {observation.shape}."
+                f"`reward` must be a finite number; received reward={reward!r}."
             )
+        check_float("discount", discount, low=0.0, high=1.0)
         i = self.position
         self.observations[i] = observation
         self.next_observations[i] = next_observation
@@ -98,11 +159,23 @@ class ReplayBuffer:
         self.position = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
+    def _check_observation(self, name, value):
+        array = np.asarray(value)
+        if array.shape != self.observation_shape:
+            raise ValueError(
+                f"`{name}` must have shape {self.observation_shape} (the buffer's "
+                f"observation_shape); received {array.shape}."
+            )
+        return array
+
     def sample(self, batch_size: int) -> ReplayBatch:
         """Draw `batch_size` stored transitions uniformly (with replacement)."""
         batch_size = check_int("batch_size", batch_size)
         if self.size == 0:
-            raise ValueError("Cannot sample from an empty ReplayBuffer; add first.")
+            raise ValueError(
+                "Cannot sample from an empty ReplayBuffer (it holds 0 transitions; "
+                f"received batch_size={batch_size}); add first."
+            )
         idx = self.rng.integers(0, self.size, size=batch_size)
         return ReplayBatch(
             self.observations[idx],
@@ -155,7 +228,7 @@ class NStepAccumulator:
 
     def __init__(self, n_steps: int, gamma: float):
         self.n_steps = check_int("n_steps", n_steps)
-        self.gamma = float(gamma)
+        self.gamma = check_float("gamma", gamma, low=0.0, high=1.0)
         self.pending: deque = deque()
 
     def push(

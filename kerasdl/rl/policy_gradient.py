@@ -37,6 +37,17 @@ VALUE_LOSSES = ("mse", "huber")
 # -- NumPy helpers ---------------------------------------------------------------------
 
 
+def _check_finite(name, array):
+    finite = np.isfinite(array)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite)[0])
+        raise ValueError(
+            f"`{name}` holds {array.size - int(finite.sum())} NaN or infinite "
+            f"value(s), the first at index {first} ({name}[{first}]="
+            f"{array.reshape(-1)[first]!r})."
+        )
+
+
 def discounted_returns(
     rewards, gamma: float, terminated: bool = True, final_value: float = 0.0
 ) -> np.ndarray:
@@ -48,18 +59,24 @@ def discounted_returns(
 
     Args:
         rewards: The episode's rewards, shape `(T,)`.
-        gamma: Discount factor.
+        gamma: Discount factor, in [0, 1].
         terminated: Whether the episode ended in a terminal state (no bootstrap).
         final_value: V(final observation), used only when `terminated` is False.
 
     Returns:
         A float32 array of shape `(T,)`.
 
+    Raises:
+        ValueError: `gamma` outside [0, 1] (a factor above 1 makes returns grow
+            without bound), or NaN/inf in `rewards`.
+
     Example:
         >>> discounted_returns([1.0, 1.0, 1.0], 0.5)
         array([1.75, 1.5 , 1.  ], dtype=float32)
     """
+    gamma = check_float("gamma", gamma, low=0.0, high=1.0)
     rewards = np.asarray(rewards, dtype=np.float64).reshape(-1)
+    _check_finite("rewards", rewards)
     out = np.empty_like(rewards)
     running = 0.0 if terminated else float(final_value)
     for t in range(len(rewards) - 1, -1, -1):
@@ -92,14 +109,20 @@ def gae_advantages(
             value on truncated steps; the next rollout state's value on the last step).
         terminated: Booleans, same shape.
         truncated: Booleans, same shape.
-        gamma: Discount factor.
-        gae_lambda: Bias-variance trade-off: 0 is the one-step TD error, 1 the
-            Monte-Carlo (n-step) advantage.
+        gamma: Discount factor, in [0, 1].
+        gae_lambda: Bias-variance trade-off, in [0, 1]: 0 is the one-step TD
+            error, 1 the Monte-Carlo (n-step) advantage.
 
     Returns:
         `(advantages, returns)` as float32 arrays of the input shape, with
         `returns = advantages + values` (the value targets).
+
+    Raises:
+        ValueError: `gamma` or `gae_lambda` outside [0, 1], or inputs of
+            different shapes.
     """
+    gamma = check_float("gamma", gamma, low=0.0, high=1.0)
+    gae_lambda = check_float("gae_lambda", gae_lambda, low=0.0, high=1.0)
     rewards = np.asarray(rewards, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     next_values = np.asarray(next_values, dtype=np.float64)

@@ -61,7 +61,7 @@ def test_bad_input():
     buffer = ReplayBuffer(4, observation_shape=(2,))
     with pytest.raises(ValueError, match="empty"):
         buffer.sample(2)
-    with pytest.raises(ValueError, match=r"observation must have shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"`observation` must have shape \(2,\)"):
         buffer.add(np.zeros(3), 0, 0.0, np.zeros(3), 1.0)
     fill(buffer, 2)
     with pytest.raises(ValueError, match="batch_size"):

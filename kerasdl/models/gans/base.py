@@ -16,7 +16,35 @@ import numpy as np
 from keras import ops
 
 from kerasdl import backend as kb
+from kerasdl.data.dataset import check_value_range
 from kerasdl.models._checks import check_int as _check_int
+
+_SIGMOIDS = (keras.activations.sigmoid, keras.ops.sigmoid)
+_TANHS = (keras.activations.tanh, keras.ops.tanh)
+
+
+def output_layer(model):
+    """The layer that computes `model`'s (first) output; for a nested model, the
+    layer inside it. None when it cannot be told."""
+    try:
+        layer = model.outputs[0]._keras_history.operation
+    except (AttributeError, IndexError, TypeError, ValueError):
+        layers = getattr(model, "layers", None)
+        layer = layers[-1] if layers else None
+    if isinstance(layer, keras.Model) and layer is not model:
+        return output_layer(layer)
+    return layer
+
+
+def output_activation(model):
+    """`"sigmoid"`, `"tanh"` or None: the activation `model`'s output layer ends
+    in (a layer's `activation=` or a final `Activation` layer)."""
+    activation = getattr(output_layer(model), "activation", None)
+    if any(activation is f for f in _SIGMOIDS):
+        return "sigmoid"
+    if any(activation is f for f in _TANHS):
+        return "tanh"
+    return None
 
 
 def check_positive(name, value, *, allow_zero=False):
@@ -38,7 +66,8 @@ class GAN(kb.MultiOptimizerModel):
         generator: A Keras model mapping noise `(batch, latent_dim)` (and, for a
             conditional GAN, labels `(batch, 1)`) to images.
         discriminator: A Keras model mapping images (and labels) to `(batch, 1)`
-            scores (logits for the DCGAN, critic values for the WGANs).
+            scores (logits for the DCGAN, critic values for the WGANs). One that
+            ends in a sigmoid is refused (the losses take raw scores).
         latent_dim: Size of the noise vector; must match the generator's input.
         seed: Seed of the noise drawn inside the train step.
 
@@ -87,6 +116,26 @@ class GAN(kb.MultiOptimizerModel):
                 f"`latent_dim`={latent_dim} does not match the generator's noise "
                 f"input of size {z_dim}."
             )
+        if output_activation(discriminator) == "sigmoid":
+            arg, layer = self.discriminator_name, output_layer(discriminator)
+            if self.discriminator_name == "critic":
+                why = (
+                    "a Wasserstein critic must output unbounded scores (a sigmoid "
+                    "bounds them to (0, 1) and flattens its gradients)"
+                )
+            else:
+                why = (
+                    f"{type(self).__name__}'s losses take logits (binary "
+                    "cross-entropy from logits), so the sigmoid would be applied "
+                    "twice"
+                )
+            raise ValueError(
+                f"The `{arg}` ends in a sigmoid, but {why}; received a {arg} whose "
+                f"output layer {layer.name!r} ({type(layer).__name__}) applies a "
+                "sigmoid. Remove the final sigmoid (activation=None on the last "
+                "layer, as dcgan_discriminator does): kerasdl's GAN losses work on "
+                "the raw scores."
+            )
         image_shape = tuple(generator.outputs[0].shape[1:])
         expected = tuple(discriminator.inputs[0].shape[1:])
         if image_shape != expected:
@@ -120,20 +169,47 @@ class GAN(kb.MultiOptimizerModel):
                 f"generator's output; received shape {x.shape}."
             )
         if len(x) == 0:
-            raise ValueError(f"`{arg}` is empty; a GAN needs real images to learn.")
+            raise ValueError(
+                f"`{arg}` is empty; a GAN needs real images to learn; received "
+                f"shape {x.shape}."
+            )
         if not np.issubdtype(x.dtype, np.floating):
             raise ValueError(
                 f"`{arg}` must be floating point images (e.g. scaled to [0, 1]); "
                 f"received dtype {x.dtype}."
             )
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"`{arg}` holds NaN or inf values.")
+        finite = np.isfinite(x)
+        if not finite.all():
+            first = tuple(int(i) for i in np.argwhere(~finite)[0])
+            raise ValueError(
+                f"`{arg}` holds {x.size - int(np.count_nonzero(finite))} NaN or inf "
+                f"value(s), the first at index {first}."
+            )
+        low, high = self.pixel_range
+        activation = output_activation(self.generator)
+        why = (
+            f"(the generator's output activation is {activation})"
+            if activation
+            else "(kerasdl's GANs take images scaled to [-1, 1] or [0, 1])"
+        )
+        check_value_range(x, low, high, name=arg, why=why)
+
+    @property
+    def pixel_range(self) -> tuple:
+        """The range real images must lie in: the range of the generator's output
+        activation (sigmoid: [0, 1]; tanh: [-1, 1]), else [-1, 1]."""
+        if output_activation(self.generator) == "sigmoid":
+            return (0.0, 1.0)
+        return (-1.0, 1.0)
 
     def fit(self, x=None, y=None, **kwargs):
         """`keras.Model.fit`, after checking NumPy images (and labels) up front.
 
-        A shape or dtype mistake then fails here in one clear line rather than
-        inside the compiled train step. Datasets and generators pass unchecked.
+        A shape or dtype mistake, NaN/inf, or images on another scale than the
+        generator's output (`pixel_range`: 0..255 for a sigmoid generator's
+        [0, 1]) then fail here in one clear line, once per call, rather than
+        inside the compiled train step or not at all. Datasets and generators
+        pass unchecked.
         """
         if isinstance(x, np.ndarray):
             self._check_images(x)

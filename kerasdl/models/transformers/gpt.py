@@ -123,8 +123,19 @@ class GPTLanguageModel(keras.Model):
         **kwargs: Passed to `keras.Model` (e.g. `name`, `dtype`).
 
     Call arguments:
-        tokens: Integer ids `(batch, time)`, `time <= max_len`.
+        tokens: Integer ids `(batch, time)`, `time <= max_len`, each in
+            `[0, vocab_size)`.
         training: Whether dropout is active.
+
+    Token ids are checked where they are concrete, so a wrong id fails with a
+    ValueError naming the argument instead of giving NaN logits (JAX: an id >=
+    vocab_size reads outside the embedding table) or finite wrong ones (a negative
+    id): NumPy ids given to `__call__`, `fit`, `evaluate`, `predict` and
+    `generate` must be integers in `[0, vocab_size)` (one min/max per call, not
+    per step; `fit`/`evaluate` also check integer NumPy targets `y`). Float or
+    boolean ids are refused by dtype everywhere, also as tensors. Ids inside a
+    `tf.data.Dataset`, a generator or a backend tensor are not read back (that
+    would cost a device sync per step); check them before batching.
 
     Returns:
         Logits `(batch, time, vocab_size)` (float32 also under mixed precision).
@@ -233,6 +244,63 @@ class GPTLanguageModel(keras.Model):
                 f"length {shape[1]}."
             )
         return shape
+
+    # ---- Input checks (outside the compiled steps) ---------------------------
+
+    def _check_token_ids(self, tokens, name="tokens"):
+        """Integer dtype for any array or tensor; values in [0, vocab_size) for
+        NumPy arrays (the only ids that are concrete without a device sync)."""
+        if isinstance(tokens, np.ndarray):
+            dtype = tokens.dtype
+            if dtype.kind not in "iu":
+                raise ValueError(
+                    f"`{name}` must hold integer token ids; received dtype {dtype}."
+                )
+            if tokens.size:
+                low, high = tokens.min(), tokens.max()
+                if low < 0 or high >= self.vocab_size:
+                    raise ValueError(
+                        f"`{name}` must hold token ids in [0, {self.vocab_size}) "
+                        f"(vocab_size={self.vocab_size}); received values from "
+                        f"{low} to {high}."
+                    )
+        elif hasattr(tokens, "dtype") and hasattr(tokens, "shape"):
+            dtype = keras.backend.standardize_dtype(tokens.dtype)
+            if "int" not in dtype:
+                raise ValueError(
+                    f"`{name}` must hold integer token ids; received dtype {dtype}."
+                )
+
+    def _check_targets(self, y, name="y"):
+        if isinstance(y, np.ndarray) and y.dtype.kind in "iu":
+            self._check_token_ids(y, name)
+
+    def __call__(self, tokens, *args, **kwargs):
+        self._check_token_ids(tokens, "tokens")
+        return super().__call__(tokens, *args, **kwargs)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking NumPy token ids `x` and targets `y`
+        (and a `validation_data` tuple of them) once, up front."""
+        self._check_token_ids(x, "x")
+        self._check_targets(y, "y")
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, tuple | list) and validation:
+            self._check_token_ids(validation[0], "validation_data[0]")
+            if len(validation) > 1:
+                self._check_targets(validation[1], "validation_data[1]")
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, after checking NumPy ids `x` and targets `y`."""
+        self._check_token_ids(x, "x")
+        self._check_targets(y, "y")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`, after checking NumPy token ids `x`."""
+        self._check_token_ids(x, "x")
+        return super().predict(x, *args, **kwargs)
 
     # ---- Forward ---------------------------------------------------------------
 

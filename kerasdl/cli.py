@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -58,6 +59,227 @@ def _add_data_source(p) -> None:
         help="keep each value of COL in one fold (grouped cross-validation)",
     )
     table.add_argument("--sep", default=None, help="CSV delimiter (default: detected)")
+
+
+# `kerasdl train` flags that fill `TrainingConfig.schedule_kwargs`: flag -> (the
+# schedule argument, its type, the schedules that take it, help).
+_SCHEDULE_OPTIONS = {
+    "--warmup-steps": (
+        "warmup_steps",
+        int,
+        ("warmup_cosine",),
+        "warmup_cosine: optimizer updates of linear warm-up (required there)",
+    ),
+    "--decay-steps": (
+        "decay_steps",
+        int,
+        ("cosine", "warmup_cosine"),
+        "cosine, warmup_cosine: updates of cosine decay (default: to the end of "
+        "training)",
+    ),
+    "--drop-every": (
+        "drop_every",
+        int,
+        ("step",),
+        "step: updates between two drops of the rate (required there)",
+    ),
+    "--drop-factor": (
+        "factor",
+        float,
+        ("step",),
+        "step: multiply the rate by this at each drop, in (0, 1] (0.5)",
+    ),
+    "--min-lr-fraction": (
+        "alpha",
+        float,
+        ("cosine", "warmup_cosine"),
+        "cosine, warmup_cosine: the final rate as a fraction of the starting "
+        "(cosine) or peak (warmup_cosine) rate, in [0, 1] (0)",
+    ),
+    "--warmup-start-lr": (
+        "initial_learning_rate",
+        float,
+        ("warmup_cosine",),
+        "warmup_cosine: the rate at step 0, warming up to --learning-rate (0)",
+    ),
+}
+# The flag each schedule cannot do without.
+_SCHEDULE_REQUIRES = {"warmup_cosine": "--warmup-steps", "step": "--drop-every"}
+
+# The other `TrainingConfig` fields `kerasdl train` sets: flag -> (field,
+# add_argument keywords). Every default is None: TrainingConfig's own.
+_CONFIG_OPTIONS = {
+    "--momentum": ("momentum", dict(type=float, help="sgd, rmsprop: in [0, 1) (0)")),
+    "--nesterov": (
+        "nesterov",
+        dict(action="store_const", const=True, help="sgd: Nesterov momentum"),
+    ),
+    "--weight-decay": (
+        "weight_decay",
+        dict(type=float, help="decoupled weight decay (default: the optimizer's)"),
+    ),
+    "--clipnorm": (
+        "clipnorm",
+        dict(type=float, help="clip each variable's gradient to this L2 norm"),
+    ),
+    "--clipvalue": (
+        "clipvalue",
+        dict(type=float, help="clip gradient elements to [-VALUE, VALUE]"),
+    ),
+    "--global-clipnorm": (
+        "global_clipnorm",
+        dict(
+            type=float,
+            help="clip all gradients jointly to this L2 norm (one clipping mode "
+            "at most)",
+        ),
+    ),
+    "--gradient-accumulation-steps": (
+        "gradient_accumulation_steps",
+        dict(type=int, help="average the gradients of N batches per update"),
+    ),
+    "--deterministic": (
+        "deterministic",
+        dict(
+            action=argparse.BooleanOptionalAction,
+            help="deterministic backend kernels with the seed (default: on)",
+        ),
+    ),
+    "--monitor": (
+        "monitor",
+        dict(
+            help="what early stopping and the best-model checkpoint watch: "
+            "val_loss (default), val_accuracy, loss or accuracy",
+        ),
+    ),
+    "--checkpoint": (
+        "checkpoint",
+        dict(
+            action=argparse.BooleanOptionalAction,
+            help="keep the best model in OUT/best.keras (default: on)",
+        ),
+    ),
+    "--csv-log": (
+        "csv_log",
+        dict(
+            action=argparse.BooleanOptionalAction,
+            help="log each epoch to OUT/log.csv (default: on)",
+        ),
+    ),
+    "--tensorboard": (
+        "tensorboard",
+        dict(
+            action=argparse.BooleanOptionalAction,
+            help="write TensorBoard logs to OUT/tensorboard/ (default: off)",
+        ),
+    ),
+    "--backup": (
+        "backup",
+        dict(
+            action=argparse.BooleanOptionalAction,
+            help="back up every epoch to OUT/backup/ and resume an interrupted "
+            "run from it (default: on)",
+        ),
+    ),
+    "--terminate-on-nan": (
+        "terminate_on_nan",
+        dict(
+            action=argparse.BooleanOptionalAction,
+            help="stop at the first NaN/inf loss (default: on)",
+        ),
+    ),
+    "--verbose": (
+        "verbose",
+        dict(
+            choices=("auto", "0", "1", "2"),
+            help="fit's progress output: auto (default), 0, 1 or 2",
+        ),
+    ),
+    "--distribution": (
+        "distribution",
+        dict(
+            choices=("data_parallel", "model_parallel"),
+            help="spread training over every device: data_parallel, or "
+            "model_parallel (JAX only); default: one device",
+        ),
+    ),
+}
+
+#: What `kerasdl train` logs for a classifier, so what --monitor may watch.
+_MONITORED = ("val_loss", "val_accuracy", "loss", "accuracy")
+
+
+def _add_training_options(p) -> None:
+    """The `TrainingConfig` options of `kerasdl train` beyond the common ones."""
+    group = p.add_argument_group(
+        "training settings (image and array classifiers: kerasdl.training."
+        "TrainingConfig; not for tables, gpt or generative models)"
+    )
+    for flag, (_, kind, _, text) in _SCHEDULE_OPTIONS.items():
+        group.add_argument(flag, type=kind, default=None, help=text)
+    for flag, (field, options) in _CONFIG_OPTIONS.items():
+        group.add_argument(flag, dest=field, default=None, **options)
+
+
+def _option_value(args, flag: str):
+    """The value of a `_SCHEDULE_OPTIONS` or `_CONFIG_OPTIONS` flag (None: not
+    given)."""
+    if flag in _CONFIG_OPTIONS:
+        return getattr(args, _CONFIG_OPTIONS[flag][0])
+    return getattr(args, flag[2:].replace("-", "_"))
+
+
+def _refuse_training_options(args, what: str, *, common: bool = True) -> None:
+    """A one-line error if a classifier-only training flag was given to `what`
+    (with `common`, also --optimizer, --schedule, --precision, --early-stopping
+    and --diagnose)."""
+    given = [(flag, _option_value(args, flag)) for flag in _SCHEDULE_OPTIONS]
+    given += [(flag, _option_value(args, flag)) for flag in _CONFIG_OPTIONS]
+    if common:
+        given += [
+            ("--optimizer", None if args.optimizer == "adam" else args.optimizer),
+            ("--schedule", args.schedule),
+            ("--precision", None if args.precision == "float32" else args.precision),
+            ("--early-stopping", args.early_stopping),
+            ("--diagnose", args.diagnose or None),
+        ]
+    for flag, value in given:
+        if value is not None:
+            shown = "" if value is True else f" {value!r}"
+            raise CLIError(
+                f"{flag}{shown} applies to image and array classifiers; {what} "
+                f"does not take it; drop {flag}."
+            )
+
+
+def _schedule_kwargs(args) -> dict:
+    """`TrainingConfig.schedule_kwargs` from the schedule flags, each checked
+    against --schedule (an unknown --schedule is TrainingConfig's to report)."""
+    given = {
+        flag: _option_value(args, flag)
+        for flag in _SCHEDULE_OPTIONS
+        if _option_value(args, flag) is not None
+    }
+    schedule = args.schedule
+    kwargs = {}
+    for flag, value in given.items():
+        argument, _, schedules, _ = _SCHEDULE_OPTIONS[flag]
+        if schedule not in schedules:
+            received = (
+                "no --schedule" if schedule is None else f"--schedule {schedule!r}"
+            )
+            raise CLIError(
+                f"{flag} {value} applies to --schedule {' or '.join(schedules)}; "
+                f"received {received}."
+            )
+        kwargs[argument] = value
+    needed = _SCHEDULE_REQUIRES.get(schedule)
+    if needed is not None and needed not in given:
+        raise CLIError(
+            f"--schedule {schedule} needs {needed} N; received --schedule "
+            f"{schedule} without {needed}."
+        )
+    return kwargs
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -224,6 +446,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="stop after PATIENCE epochs without a better validation loss "
         "(tables: default 16)",
     )
+    _add_training_options(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--val-size",
@@ -478,7 +701,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="plot activation functions and their derivatives to PNG",
         description="Plot each activation and its derivative to a PNG (and a JSON).",
     )
-    p.add_argument("--out", type=Path, default=Path("runs/activations.png"))
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/activations.png"),
+        help="the PNG to write, or a folder to write activations.png into "
+        "(default runs/activations.png); the JSON goes beside it",
+    )
     return parser
 
 
@@ -645,6 +874,7 @@ def _classifier_name(args) -> str:
 def _cmd_train_generative(args, name) -> int:
     from kerasdl.training.generative import train_generative
 
+    _refuse_training_options(args, f"the generative model {name}")
     dataset = _load_dataset_arg(args)
     out = args.out or Path("runs") / "train" / name
     run = train_generative(
@@ -694,6 +924,7 @@ def _cmd_train_gpt(args) -> int:
 
     if args.generative_model is not None:
         raise CLIError("kerasdl train gpt does not take --model.")
+    _refuse_training_options(args, "`kerasdl train gpt` (AdamW, warm-up and cosine)")
     corpus = args.corpus or "builtin"
     if corpus != "builtin" and not os.path.isfile(corpus):
         raise CLIError(
@@ -727,10 +958,98 @@ def _cmd_train_gpt(args) -> int:
     return 0
 
 
+def _keras_archive_class(path: Path, flag: str = "--model") -> str:
+    """The class name of the model in the `.keras` file `path`, read from the
+    archive's config.json; a one-line error when `path` is not such a file."""
+    where = f"{flag} {str(path)!r}"
+    if not zipfile.is_zipfile(path):
+        raise CLIError(
+            f"{where} is not a .keras model file: a .keras file is a zip archive "
+            f"(as model.save writes it), and this one ({path.stat().st_size} bytes) "
+            "is not."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except KeyError:
+        raise CLIError(
+            f"{where} is a zip archive without config.json: not a .keras model file."
+        ) from None
+    except (ValueError, zipfile.BadZipFile) as error:
+        raise CLIError(
+            f"{where}: its config.json is unreadable ({error}); not a .keras model "
+            "file."
+        ) from error
+    if not isinstance(config, dict):
+        raise CLIError(
+            f"{where}: its config.json holds a {type(config).__name__}, not a model "
+            "config; not a .keras model file."
+        )
+    return str(config.get("class_name"))
+
+
+def _check_tokenizer(path: Path, flag: str | None) -> None:
+    """A one-line error, naming the file, when `path` is not the char tokenizer
+    `kerasdl train gpt` writes (tokenizer.json)."""
+    from kerasdl.data.text import CharTokenizer
+
+    where = f"{flag} {str(path)!r}" if flag else f"{str(path)!r}"
+    if not path.is_file():
+        if flag:
+            raise CLIError(f"{flag}: no tokenizer file at {str(path)!r}.")
+        raise CLIError(
+            f"No tokenizer beside the model: {str(path)!r} is missing (kerasdl "
+            "train gpt writes it; pass --tokenizer PATH)."
+        )
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:  # invalid JSON or not UTF-8
+        raise CLIError(f"{where} is not valid JSON: {error}.") from error
+    if not isinstance(config, dict):
+        raise CLIError(
+            f"{where} holds a JSON {type(config).__name__} ({config!r:.40}), not the "
+            "object `kerasdl train gpt` writes ({'kind': 'char', 'vocabulary': "
+            "[...]})."
+        )
+    if config.get("kind") != CharTokenizer.kind:
+        raise CLIError(
+            f"{where} holds a {config.get('kind')!r} tokenizer; kerasdl generate "
+            f"needs the {CharTokenizer.kind!r} tokenizer `kerasdl train gpt` writes."
+        )
+    vocabulary = config.get("vocabulary")
+    if not isinstance(vocabulary, list) or not all(
+        isinstance(token, str) for token in vocabulary
+    ):
+        raise CLIError(
+            f"{where}: 'vocabulary' must be a list of strings; received "
+            f"{vocabulary!r:.60}."
+        )
+    try:
+        CharTokenizer(vocabulary)
+    except ValueError as error:
+        raise CLIError(f"{where}: {error}") from error
+
+
 def _cmd_generate(args) -> int:
     from kerasdl.models.transformers.language import generate_text, load_char_lm
 
-    model, tokenizer = load_char_lm(args.model, args.tokenizer)
+    path = args.model
+    if path.is_dir() and (path / "model.keras").is_file():
+        path = path / "model.keras"
+    if not path.is_file() or path.suffix != ".keras":
+        raise CLIError(
+            "--model must be an existing .keras file (the model.keras `kerasdl "
+            f"train gpt` writes, or its folder); received {str(args.model)!r}."
+        )
+    kind = _keras_archive_class(path)
+    if kind != "GPTLanguageModel":
+        raise CLIError(
+            f"--model {str(path)!r} holds a {kind}, not the GPTLanguageModel "
+            "`kerasdl train gpt` writes."
+        )
+    tokenizer_path = args.tokenizer or path.parent / "tokenizer.json"
+    _check_tokenizer(tokenizer_path, "--tokenizer" if args.tokenizer else None)
+    model, tokenizer = load_char_lm(path, tokenizer_path)
     text = generate_text(
         model,
         tokenizer,
@@ -769,6 +1088,11 @@ def _cmd_train_table(args, dataset, architecture: str) -> int:
                 f"is a {dataset.task} table, trained by the tabular {architecture} "
                 "(AdamW, float32, early stopping); drop " + flag + "."
             )
+    _refuse_training_options(
+        args,
+        f"a table ({dataset.name!r}, trained by the tabular {architecture})",
+        common=False,
+    )
     for flag, value in (("--test-size", args.test_size), ("--val-size", args.val_size)):
         if not 0 < value < 1:
             raise CLIError(
@@ -900,17 +1224,31 @@ def _cmd_train(args) -> int:
     spec = get_model_spec(model_name)
     if dataset is None:
         dataset = _load_dataset_arg(args)
+    if args.monitor is not None and args.monitor not in _MONITORED:
+        raise CLIError(
+            f"--monitor must be one of {', '.join(_MONITORED)} (what `kerasdl "
+            f"train` logs); received {args.monitor!r}."
+        )
+    options = {
+        field: getattr(args, field)
+        for field, _ in _CONFIG_OPTIONS.values()
+        if getattr(args, field) is not None
+    }
+    if "verbose" in options and options["verbose"] != "auto":
+        options["verbose"] = int(options["verbose"])
     config = TrainingConfig(
         optimizer=args.optimizer,
         learning_rate=(
             spec.learning_rate if args.learning_rate is None else args.learning_rate
         ),
         schedule=args.schedule,
+        schedule_kwargs=_schedule_kwargs(args),
         precision=args.precision,
         seed=args.seed,
         epochs=spec.epochs if args.epochs is None else args.epochs,
         batch_size=spec.batch_size if args.batch_size is None else args.batch_size,
         early_stopping_patience=args.early_stopping,
+        **options,
     )
     out = args.out or Path("runs") / "train" / model_name
     run = train_classifier(
@@ -950,16 +1288,21 @@ def _explain_model(path: Path):
     `(model, image-input view, (h, w, c), path)`."""
     import keras
 
-    import kerasdl.models  # noqa: F401  (registers the kerasdl classes for loading)
+    # Register every kerasdl class a model.keras may hold (classifiers, and the
+    # models explain refuses by kind, such as the GPT of `kerasdl train gpt`).
+    import kerasdl.models  # noqa: F401
+    import kerasdl.models.transformers  # noqa: F401
     from kerasdl.explain.image_input import image_input_model
 
     if path.is_dir() and (path / "model.keras").is_file():
         path = path / "model.keras"
     if not path.is_file():
         raise CLIError(f"--model: no model file at {str(path)!r}.")
+    if path.suffix == ".keras":
+        _keras_archive_class(path)
     try:
         model = keras.saving.load_model(path)
-    except Exception as error:  # any loading failure is the file's, not a bug
+    except (ValueError, TypeError, KeyError, OSError) as error:  # the file's fault
         first = (str(error).strip().splitlines() or [""])[0]
         raise CLIError(
             f"--model {str(path)!r}: could not load it as a Keras model "
@@ -970,11 +1313,12 @@ def _explain_model(path: Path):
     shape = tuple(inputs[0].shape) if len(inputs) == 1 else None
     if shape is None or len(shape) != 4 or shape[-1] not in (1, 3):
         shapes = [tuple(t.shape) for t in inputs]
+        takes = f"takes inputs of shape {shapes}" if shapes else "has no image input"
         raise CLIError(
-            f"--model {str(path)!r} takes inputs of shape {shapes}; explain needs an "
-            "image classifier taking (batch, height, width, 1 or 3 channels), or "
-            "flat images behind a Reshape to that shape (as `kerasdl train cnn` "
-            "saves them)."
+            f"--model {str(path)!r} is a {type(model).__name__} that {takes}: not "
+            "an image classifier. explain needs one taking (batch, height, width, "
+            "1 or 3 channels), or flat images behind a Reshape to that shape (as "
+            "`kerasdl train cnn` saves them)."
         )
     return model, view, shape[1:], path
 
@@ -1320,7 +1664,10 @@ def _cmd_datasets(args) -> int:
 def _cmd_activations(args) -> int:
     from kerasdl.plotting import plot_activations
 
-    path = plot_activations(args.out)
+    out = args.out
+    if out.is_dir() or not out.suffix:  # --out DIR
+        out = out / "activations.png"
+    path = plot_activations(out)
     print(f"wrote {path} and {Path(path).with_suffix('.json')}")
     return 0
 
@@ -1337,6 +1684,19 @@ COMMANDS = {
     "datasets": _cmd_datasets,
     "activations": _cmd_activations,
 }
+
+
+def _quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ start-up log lines off the command's stderr.
+
+    Without it, importing TensorFlow prints absl's "All log messages before
+    absl::InitializeLog() ..." line and INFO notices (CPU instructions, oneDNN's
+    "set TF_ENABLE_ONEDNN_OPTS=0") before the command's own output, error lines
+    included. `TF_CPP_MIN_LOG_LEVEL=2` hides the C++ INFO and WARNING logs (not
+    its errors, nor any Python error or traceback); a user's own
+    `TF_CPP_MIN_LOG_LEVEL` wins. Must run before TensorFlow is imported.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _use_jax_compilation_cache() -> None:
@@ -1398,7 +1758,7 @@ def main(argv=None) -> int:
                 "imported (call main() in a fresh process).\n",
             )
         os.environ["KERAS_BACKEND"] = args.backend
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _quiet_tensorflow()
     _use_jax_compilation_cache()
     _use_fast_xla_compilation()
     try:

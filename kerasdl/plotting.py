@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -76,7 +77,8 @@ def plot_activations(path, activations=ACTIVATIONS, x_range=(-4.0, 4.0), num=161
     `{"x": [...], "activations": {name: {"value": [...], "derivative": [...]}}}`.
 
     Args:
-        path: Destination PNG file (parent folders are created).
+        path: Destination PNG file (parent folders are created); a path
+            without a suffix gets ".png".
         activations: Names to plot, from `kerasdl.plotting.ACTIVATIONS`.
         x_range: `(low, high)` interval of the x axis.
         num: Number of sample points (the default puts 0, +-1 on the grid).
@@ -131,6 +133,9 @@ def plot_activations(path, activations=ACTIVATIONS, x_range=(-4.0, 4.0), num=161
         ax.legend(loc="upper left", fontsize="small")
     fig.suptitle("Activation functions and their derivatives")
     fig.tight_layout()
+    path = Path(path)
+    if not path.suffix:  # matplotlib would add ".png" itself: return the real path
+        path = path.with_suffix(".png")
     png = save_figure(fig, path)
     png.with_suffix(".json").write_text(json.dumps(data))
     return png

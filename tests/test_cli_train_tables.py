@@ -42,7 +42,7 @@ def test_train_regression_table(tmp_path, capsys):
     assert code == 0, captured.err
     # The column roles first (as `compare` prints them), then the scores.
     lines = captured.out.strip().splitlines()
-    assert lines[0].startswith("cars: ") and "  categorical (1): origin" in lines
+    assert lines[0].startswith("cars: ") and "  categorical (1): Origin" in lines
     lines = lines[-2:]
     run = json.loads((out / "run.json").read_text())
     assert run["task"] == "regression" and run["architecture"] == "mlp"

@@ -279,7 +279,12 @@ def test_save_history_writes_null_for_diverged_epochs(tmp_path):
         # A table model compiled without metrics: the loss alone, no empty panel.
         ({"loss": [1.0, 0.5], "val_loss": [1.2, 0.9]}, ["loss"]),
         (
-            {"loss": [1.0], "accuracy": [0.5], "val_loss": [1.2], "val_accuracy": [0.4]},
+            {
+                "loss": [1.0],
+                "accuracy": [0.5],
+                "val_loss": [1.2],
+                "val_accuracy": [0.4],
+            },
             ["loss", "accuracy"],
         ),
     ],

@@ -505,8 +505,9 @@ def model_card_from_run(run_dir) -> Path:
         The `pathlib.Path` of the card.
 
     Raises:
-        ValueError: If `run_dir/run.json` is missing, not JSON, or lacks a
-            required key.
+        ValueError: If `run_dir/run.json` is missing, not JSON, not an object,
+            lacks a required key or holds a value of the wrong kind (naming the
+            file).
     """
     run_dir = Path(run_dir)
     run_file = run_dir / RUN_FILE
@@ -517,15 +518,29 @@ def model_card_from_run(run_dir) -> Path:
             "a training run, or train a model first."
         )
     try:
-        run = json.loads(run_file.read_text())
-    except json.JSONDecodeError as error:
+        run = json.loads(run_file.read_text(encoding="utf-8"))
+    except ValueError as error:  # invalid JSON or not UTF-8
         raise ValueError(f"{str(run_file)!r} is not valid JSON: {error}.") from error
+    written_by = (
+        "a run.json written by `kerasdl train` is an object with model, dataset, "
+        "config, metrics, backend, params"
+    )
+    if not isinstance(run, dict):
+        raise ValueError(
+            f"{str(run_file)!r} holds a JSON {type(run).__name__} ({run!r:.60}), not "
+            f"an object; {written_by}."
+        )
     missing = [key for key in ("model", "dataset", "metrics") if key not in run]
     if missing:
-        raise ValueError(
-            f"{str(run_file)!r} lacks the key(s) {missing}; a run.json written by "
-            "`kerasdl train` has model, dataset, config, metrics, backend, params."
-        )
+        raise ValueError(f"{str(run_file)!r} lacks the key(s) {missing}; {written_by}.")
+    objects = {key: run[key] for key in ("dataset", "metrics")}
+    objects["config"] = run.get("config") or {}
+    for key, value in objects.items():
+        if not isinstance(value, dict):
+            raise ValueError(
+                f"{str(run_file)!r}: {key!r} must be a JSON object; received "
+                f"{value!r:.60}."
+            )
     extra = {}
     feature_types = run.get("feature_types")
     if isinstance(feature_types, dict) and feature_types:
@@ -546,18 +561,21 @@ def model_card_from_run(run_dir) -> Path:
     if architecture == run["model"]:
         architecture = None  # only the name again
     task = run.get("task")
-    return write_model_card(
-        run_dir / CARD_FILE,
-        model_name=str(run["model"]),
-        description=run.get("model_description", ""),
-        data=dict(run["dataset"]),
-        metrics=dict(run["metrics"]),
-        training=dict(run.get("config") or {}),
-        limitations=list(run.get("limitations") or []),
-        fairness=run.get("fairness"),
-        extra_sections=extra,
-        architecture=architecture,
-        params=run.get("params"),
-        backend=run.get("backend"),
-        task=task if task in TASKS else None,
-    )
+    try:
+        return write_model_card(
+            run_dir / CARD_FILE,
+            model_name=str(run["model"]),
+            description=run.get("model_description", ""),
+            data=dict(objects["dataset"]),
+            metrics=dict(objects["metrics"]),
+            training=dict(objects["config"]),
+            limitations=list(run.get("limitations") or []),
+            fairness=run.get("fairness"),
+            extra_sections=extra,
+            architecture=architecture,
+            params=run.get("params"),
+            backend=run.get("backend"),
+            task=task if task in TASKS else None,
+        )
+    except ValueError as error:  # a value of the file's that the card cannot take
+        raise ValueError(f"{str(run_file)!r}: {error}") from error

@@ -83,6 +83,28 @@ def _check_overrides(cls, algo, overrides):
             )
 
 
+def _check_env_kwargs(env: str, env_kwargs) -> None:
+    """`env_kwargs` is a mapping that `gymnasium.make(env, **env_kwargs)` takes:
+    made once here, so a wrong key or value fails before any training."""
+    if env_kwargs is None:
+        return
+    if not isinstance(env_kwargs, dict):
+        raise ValueError(
+            "env_kwargs must be a mapping of gymnasium.make keyword arguments, "
+            'e.g. env_kwargs={"is_slippery": false}; received env_kwargs='
+            f"{env_kwargs!r}."
+        )
+    from kerasdl.rl.envs import make_env
+
+    try:
+        make_env(env, env_kwargs).close()
+    except (TypeError, KeyError) as error:  # the environment refused the kwargs
+        message = " ".join(str(error).split())
+        raise ValueError(
+            f"env_kwargs={env_kwargs!r} do not fit {env!r}: {message}"
+        ) from None
+
+
 def run_rl(
     algo: str,
     env: str | None = None,
@@ -105,7 +127,9 @@ def run_rl(
         out_dir: Folder for `result.json`, `episodes.csv`, `learning_curve.png` and
             the saved agent (`agent/`, or `agent.npz` for Q-learning).
         eval_episodes: Evaluation episodes (100; 1000 for Q-learning).
-        overrides: Constructor keyword arguments of the agent (hyperparameters).
+        overrides: Constructor keyword arguments of the agent (hyperparameters);
+            `env_kwargs` must be a mapping that `gymnasium.make(env, ...)` takes
+            (checked by making the environment once before training).
         verbose: Progress bar.
         tensorboard: Also write TensorBoard scalars (deep agents).
 
@@ -123,6 +147,7 @@ def run_rl(
     )
     overrides = dict(overrides or {})
     _check_overrides(cls, algo, overrides)
+    _check_env_kwargs(env, overrides.get("env_kwargs"))
     out = Path(out_dir or Path("runs") / "rl" / f"{algo}-{env}-seed{seed}")
     out.mkdir(parents=True, exist_ok=True)
 

@@ -236,6 +236,15 @@ def train_generative(
                 "cgan needs integer class labels; the dataset "
                 f"{dataset.name!r} has none."
             )
+        classes = np.unique(y)
+        if len(classes) < 2:
+            found = classes[0].item()
+            names = getattr(dataset, "class_names", None)
+            found = names[found] if names and 0 <= found < len(names) else found
+            raise ValueError(
+                f"cgan needs at least two classes to condition on; the dataset "
+                f"{dataset.name!r} has a single class {found!r}."
+            )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     kb.set_random_seed(seed)

@@ -63,8 +63,7 @@ def save_history(history: dict, out_dir, *, title: str = "") -> dict:
     quantities = ["loss"] + [
         key
         for key in record
-        if key not in ("epochs", "loss", "learning_rate")
-        and not key.startswith("val_")
+        if key not in ("epochs", "loss", "learning_rate") and not key.startswith("val_")
     ]
     fig, axes = plt.subplots(
         1, len(quantities), figsize=(4.5 * len(quantities), 3.5), squeeze=False
@@ -129,6 +128,10 @@ def train_classifier(
             64 training samples); its findings go into `run.json` and are printed.
         callbacks: Extra Keras callbacks.
 
+    Raises:
+        ValueError: Before training, for a dataset that is not for classification,
+            holds a single class or does not suit the model.
+
     Returns:
         The `run.json` content. If training diverged (non-finite predictions),
         `status` is `"diverged"`, no test metrics (`metrics.json`), error
@@ -158,6 +161,15 @@ def train_classifier(
         )
     seed = 0 if config.seed is None else config.seed
     x, y = check_xy(dataset.x, dataset.y, name_x="dataset.x", name_y="dataset.y")
+    classes = np.unique(y)
+    if len(classes) < 2:
+        found = classes[0].item()  # check_xy refuses empty data
+        if dataset.class_names and isinstance(found, int):
+            found = dataset.class_names[found]
+        raise ValueError(
+            f"dataset {dataset.name!r} has a single class {found!r} (all {len(y)} "
+            "samples); a classifier needs at least two classes."
+        )
     x = x.reshape(len(x), -1).astype("float32")
     split = train_val_test_split(
         x, y, val_size=val_size, test_size=test_size, seed=seed, stratify=True

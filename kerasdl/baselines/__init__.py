@@ -39,6 +39,8 @@ from kerasdl.baselines.metrics import (
 )
 from kerasdl.baselines.preprocessing import DateFeatures, make_preprocessor
 from kerasdl.baselines.report import format_table, write_report
+from kerasdl.baselines.tuned import TunedClassifier
+from kerasdl.models.perceptron import PerceptronClassifier
 
 __all__ = [
     "CLASSICAL_DESCRIPTIONS",
@@ -50,11 +52,13 @@ __all__ = [
     "KerasClassifier",
     "KerasTabularClassifier",
     "KerasTabularRegressor",
+    "PerceptronClassifier",
     "REGRESSION_DESCRIPTIONS",
     "REGRESSION_METRICS",
     "REGRESSION_MODELS",
     "TABULAR_ARCHITECTURES",
     "TABULAR_DESCRIPTIONS",
+    "TunedClassifier",
     "best_by_kind",
     "build_compiled_model",
     "clear_compiled_cache",

@@ -6,6 +6,8 @@ import keras
 import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kerasdl import backend as kbackend
 from kerasdl.models.registry import get_model_spec
@@ -20,13 +22,21 @@ STEPS_PER_EXECUTION = 16
 class KerasClassifier(keras.wrappers.SKLearnClassifier):
     """`keras.wrappers.SKLearnClassifier` made safe for cross-validation.
 
-    Two fixes over the Keras 3.15 wrapper, both needed by `cross_val_score`,
-    `GridSearchCV` and `kerasdl compare`:
+    Fixes over the Keras 3.15 wrapper, needed by `cross_val_score`, `GridSearchCV`
+    and `kerasdl compare`:
 
     - `sklearn.base.clone` keeps `fit_kwargs` (the Keras wrapper's `__sklearn_clone__`
       drops them, so a cloned estimator trains for one epoch), and `fit(**kwargs)`
       no longer changes `fit_kwargs` for good;
-    - `predict` and `predict_proba` run silently (no progress bar per call).
+    - `predict` and `predict_proba` run silently (no progress bar per call), and
+      validate `X` as `fit` does (`n_features_in_`, finite, dense, numeric) before
+      it reaches the backend: on JAX one call with the wrong width would break
+      the fitted model for good;
+    - a continuous `y` is refused as in scikit-learn ("Unknown label type"), and
+      `decision_function` follows scikit-learn's shapes (log-odds for two classes).
+
+    It passes scikit-learn's estimator checks except those the Keras wrapper's
+    own tests expect to fail (see `tests/baselines/test_estimator_checks.py`).
 
     Targets are one-hot encoded by the wrapper, so the model must end in a softmax over
     the classes and be compiled with a categorical loss (see `build_compiled_model`).
@@ -37,7 +47,14 @@ class KerasClassifier(keras.wrappers.SKLearnClassifier):
 
         (The Keras wrapper merges them into `self.fit_kwargs` in place, so one
         `fit(..., epochs=1)` would change the estimator's parameters for good.)
+
+        Raises:
+            ValueError: `X` is not a finite numeric 2-D array, or `y` does not
+                hold class labels (e.g. continuous values), or holds one class.
+            TypeError: `X` is sparse.
         """
+        if y is not None:
+            check_classification_targets(y)
         configured = self.fit_kwargs
         self.fit_kwargs = dict(configured or {})
         try:
@@ -51,20 +68,39 @@ class KerasClassifier(keras.wrappers.SKLearnClassifier):
         clone.fit_kwargs = dict(self.fit_kwargs) if self.fit_kwargs else self.fit_kwargs
         return clone
 
-    def predict_proba(self, X):
-        """Class probabilities, columns ordered as `classes_`."""
-        from sklearn.utils.validation import check_is_fitted
-
+    def _checked_input(self, X):
+        """`X` validated like `fit`'s (finite, numeric, dense, as many features)
+        before it reaches the backend: on JAX one call with the wrong width would
+        leave the model's compiled predict function unusable."""
         check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype="float32")
+
+    def predict_proba(self, X):
+        """Class probabilities, columns ordered as `classes_`.
+
+        Raises:
+            NotFittedError: before `fit`.
+            ValueError: `X` has another number of features than in `fit`, or
+                holds NaN, inf or non-numbers.
+            TypeError: `X` is sparse.
+        """
+        X = self._checked_input(X)
         with kbackend.fresh_models_per_call():
-            return self.model_.predict(np.asarray(X, dtype="float32"), verbose=0)
+            return self.model_.predict(X, verbose=0)
+
+    def decision_function(self, X):
+        """Log-probabilities: `(n,)` log-odds of `classes_[1]` for two classes,
+        `(n, n_classes)` otherwise (scikit-learn's convention; the Keras wrapper
+        returned the raw `(n, 2)` outputs for two classes)."""
+        log_proba = np.log(np.clip(self.predict_proba(X), 1e-30, 1.0))
+        if log_proba.shape[1] == 2:
+            return log_proba[:, 1] - log_proba[:, 0]
+        return log_proba
 
     def predict(self, X):
         """Class labels (the original labels, not indices)."""
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: NotFittedError before fit
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 def build_compiled_model(

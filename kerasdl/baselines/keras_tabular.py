@@ -14,8 +14,13 @@ a new fit with the same key restores the network's initial weights for its
 again. Each fit's trained weights are copied out (`weights_`), so fitted estimators
 stay independent: predicting with one loads its own weights into the shared network
 first. Batches always hold `batch_size` rows, category counts are rounded up to a
-power of two, and predictions run on row counts padded to a power of two, so JAX
-and TensorFlow meet the same shapes fold after fold.
+power of two, and predictions run in calls of `PREDICT_ROWS` rows (padded), so JAX
+and TensorFlow meet the same shapes fold after fold, and a row's prediction does
+not depend on the rows predicted with it.
+
+Both estimators pass scikit-learn's estimator checks (inputs are validated as
+scikit-learn's own estimators validate them; NaN in a numeric array is a missing
+cell), but for the one named in `tests/baselines/test_estimator_checks.py`.
 """
 
 from __future__ import annotations
@@ -23,12 +28,17 @@ from __future__ import annotations
 import copy
 import json
 import numbers
+import warnings
 
 import keras
 import numpy as np
+import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array
 
 from kerasdl import backend as kbackend
 from kerasdl._checks import check_float, check_int
@@ -93,6 +103,12 @@ TABULAR_DESCRIPTIONS = {
 #: that counts as progress for early stopping: on nearly separable tables the loss
 #: creeps towards 0 by 1e-4 per epoch and would otherwise run every epoch.
 MIN_DELTA = 1e-3
+
+#: Rows of every compiled prediction call: fewer rows (and the last chunk) are
+#: padded to it, so a row's prediction is computed by the same kernel whether it
+#: comes alone or in a batch, and is the same bit for bit (scikit-learn's
+#: `check_methods_subset_invariance`); one compiled shape serves every size.
+PREDICT_ROWS = 256
 
 
 class _KerasTabular(BaseEstimator):
@@ -248,6 +264,12 @@ class _KerasTabular(BaseEstimator):
             `self`.
         """
         params = self._checked_params()
+        X = self._check_X(X, reset=True)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
         n = _num_rows(X)
         y = self._check_y(y, n)
         # A raw table gets an indicator for every numeric column: the encoded width
@@ -315,7 +337,7 @@ class _KerasTabular(BaseEstimator):
         self.weights_ = [np.array(w) for w in compiled.network.get_weights()]
         # get_config, not keras.saving.serialize_keras_object: the latter imports
         # TensorFlow (seconds) on every backend, for a table that may not need it.
-        self._network_class = type(compiled.network)
+        self._network_type = type(compiled.network)
         self.network_config_ = compiled.network.get_config()
         self.batch_size_ = batch_size
         self.history_ = history
@@ -396,6 +418,36 @@ class _KerasTabular(BaseEstimator):
 
     # === Predicting ===
 
+    def _check_X(self, X, reset: bool):
+        """A raw table (DataFrame, dict of columns, list of row dicts) as it is, for
+        the encoder; anything else as a dense 2-D numeric array (NaN allowed: a
+        missing cell) and, after `fit` on an array, as wide as in `fit`."""
+        if _is_raw_table(X):
+            if hasattr(X, "columns"):
+                return X
+            try:  # as TableEncoder reads a dict of columns or a list of row dicts
+                if isinstance(X, dict):
+                    return pd.DataFrame(X)
+                return pd.DataFrame.from_records(list(X))
+            except (TypeError, ValueError):
+                return X  # the encoder says what is wrong with it
+        X = check_array(
+            X,
+            dtype="numeric",
+            ensure_all_finite="allow-nan",
+            estimator=self,
+            input_name="X",
+        )
+        encoder = None if reset else getattr(self, "encoder_", None)
+        if encoder is not None and encoder.input_kind == "array":
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                    f"expecting {self.n_features_in_} features as input (fit saw "
+                    f"{self.n_features_in_} columns); received X of shape {X.shape}."
+                )
+        return X
+
     def _check_fitted(self):
         if not hasattr(self, "weights_"):
             raise NotFittedError(
@@ -404,12 +456,27 @@ class _KerasTabular(BaseEstimator):
 
     def _logits(self, X):
         self._check_fitted()
-        encoded = self.encoder_.transform(X)
+        X = self._check_X(X, reset=False)
+        n = _num_rows(X)
+        # Rows are padded (the first row repeats) to a multiple of PREDICT_ROWS for
+        # the encoder, and the network sees calls of exactly PREDICT_ROWS rows: a
+        # row's prediction is then the same, bit for bit, alone or in any batch.
+        size = -(-n // PREDICT_ROWS) * PREDICT_ROWS
+        encoded = self.encoder_.transform(_pad_rows(X, n, size))
         compiled = getattr(self, "_compiled", None)
         if compiled is None:  # e.g. after unpickling: the estimator's own model
-            return self.model_.encoded_logits(encoded)
-        compiled.load(self.weights_, self._token)
-        return chunked_logits(compiled.logits_fn, encoded, compiled.keys)
+            logits = self.model_.encoded_logits(encoded, batch_size=PREDICT_ROWS)
+        else:
+            compiled.load(self.weights_, self._token)
+            logits = chunked_logits(
+                compiled.logits_fn, encoded, compiled.keys, PREDICT_ROWS
+            )
+        return logits[:n]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing cell, encoded as such
+        return tags
 
     @property
     def model_(self) -> TabularModel:
@@ -421,7 +488,7 @@ class _KerasTabular(BaseEstimator):
         """
         self._check_fitted()
         if getattr(self, "_model", None) is None:
-            network = self._network_class.from_config(
+            network = self._network_type.from_config(
                 copy.deepcopy(self.network_config_)
             )
             network.set_weights(self.weights_)
@@ -433,6 +500,28 @@ class _KerasTabular(BaseEstimator):
         state.pop("_compiled", None)
         state.pop("_model", None)
         return state
+
+
+def _is_raw_table(X) -> bool:
+    """A DataFrame, a dict of columns or a list of row dicts (`TableEncoder`'s)."""
+    if sparse.issparse(X):  # (a DOK matrix is a dict)
+        return False
+    if hasattr(X, "columns") or isinstance(X, dict):
+        return True
+    return (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and all(isinstance(row, dict) for row in X)
+    )
+
+
+def _pad_rows(X, n: int, size: int):
+    """`X` (an array or a DataFrame) with its first row repeated up to `size`
+    rows; as it is when empty or already `size` rows long."""
+    if n == 0 or n == size or not hasattr(X, "shape"):
+        return X
+    rows = np.concatenate([np.arange(n), np.zeros(size - n, dtype=int)])
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 def _num_rows(X) -> int:
@@ -455,6 +544,12 @@ def _one_column(y, n: int, what: str) -> np.ndarray:
     """`y` as a 1-D array of `n` values (a `(n, 1)` column is flattened)."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            f"A column-vector y was passed when a 1d array was expected; received "
+            f"shape {y.shape}, used as ({y.shape[0]},).",
+            DataConversionWarning,
+            stacklevel=3,
+        )
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D array of {what}; received shape {y.shape}.")
@@ -544,6 +639,13 @@ class KerasTabularClassifier(ClassifierMixin, _KerasTabular):
             raise ValueError(
                 "y must hold at least 2 classes; received 1 class "
                 f"({_plain(classes[0])!r})."
+            )
+        kind = type_of_target(y)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type: {kind}. y must hold class labels (integers, "
+                f"strings); received {kind} values such as {_plain(y[0])!r} (for a "
+                "continuous target use KerasTabularRegressor)."
             )
         return y
 

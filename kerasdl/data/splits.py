@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_array, validate_data
 
 from kerasdl.data.dataset import check_xy
 
@@ -220,7 +224,7 @@ def stratified_kfold(
     return [(train, test) for train, test in folds.split(np.zeros((len(y), 1)), y)]
 
 
-class Standardizer:
+class Standardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale features to zero mean and unit variance, per feature (last axis).
 
     Statistics are taken over every axis but the last: per column for tabular
@@ -232,10 +236,19 @@ class Standardizer:
     test parts with it: fitting on all the data leaks the test set's statistics into
     training and flatters the test score.
 
+    A scikit-learn transformer (`fit`/`transform`/`fit_transform`, `clone`,
+    `Pipeline`, `set_output`, `get_feature_names_out`); unlike scikit-learn's
+    `StandardScaler` it also takes images and 1-D series, so scikit-learn's
+    `check_fit1d` (which expects a 1-D `X` to be refused) does not hold for it.
+
     Attributes:
         mean_: Per-feature mean, shape `(features,)` (`(1,)` for 1-D data).
         scale_: Per-feature standard deviation (1 where it is 0).
         n_features_in_: Number of features seen by `fit`.
+        n_dims_in_: Rank of the data seen by `fit` (1 for a series, 2 for a table,
+            4 for images).
+        feature_names_in_: Column names, when `fit` was given a DataFrame with
+            string column names.
 
     Example:
 
@@ -246,19 +259,22 @@ class Standardizer:
     ```
     """
 
-    def fit(self, x) -> Standardizer:
+    def fit(self, x, y=None) -> Standardizer:
         """Learn `mean_` and `scale_` from `x` (the training part).
 
         Args:
-            x: Numeric array `(n, ..., features)` or `(n,)`, without NaN.
+            x: Numeric array `(n, ..., features)` or `(n,)`, without NaN; a
+                DataFrame of numbers.
+            y: Ignored (scikit-learn's signature).
 
         Returns:
             `self`.
 
         Raises:
             ValueError: `x` is empty, not numeric, or contains NaN/inf.
+            TypeError: `x` is a sparse matrix.
         """
-        x, _ = check_xy(x)
+        x = self._validate(x, reset=True)
         flat = self._flatten(x).astype(np.float64)
         mean = flat.mean(axis=0)
         std = flat.std(axis=0)
@@ -267,7 +283,7 @@ class Standardizer:
         self.mean_ = mean
         self.scale_ = std
         self.n_features_in_ = flat.shape[1]
-        self._ndim_in = x.ndim
+        self.n_dims_in_ = x.ndim
         return self
 
     @staticmethod
@@ -276,21 +292,49 @@ class Standardizer:
             return x.reshape(-1, 1)
         return x.reshape(-1, x.shape[-1])
 
-    def _check(self, x, method: str) -> np.ndarray:
-        if not hasattr(self, "mean_"):
-            raise ValueError(
+    def _validate(self, x, *, reset: bool, method: str = "fit") -> np.ndarray:
+        """`x` as a finite numeric array; with `reset=False`, as wide as in `fit`."""
+        if not reset and not hasattr(self, "mean_"):
+            raise NotFittedError(
                 f"This Standardizer is not fitted yet; call fit(x_train) before "
                 f"{method}()."
             )
-        x, _ = check_xy(x)
-        n_features = 1 if x.ndim == 1 else x.shape[-1]
-        if (x.ndim == 1) != (self._ndim_in == 1) or n_features != self.n_features_in_:
-            raise ValueError(
-                f"x has {n_features} feature(s) (shape {x.shape}) but the Standardizer "
-                f"was fitted on {self.n_features_in_} feature(s) of rank-"
-                f"{self._ndim_in} data."
+        if sparse.issparse(x):
+            raise TypeError(
+                "x must be a dense array (centring would fill a sparse matrix); "
+                f"received a sparse {type(x).__name__} of shape {x.shape}."
             )
-        return x
+        array = check_array(
+            x,
+            dtype="numeric",
+            ensure_all_finite=False,  # check_xy says how many are not finite
+            ensure_2d=False,
+            allow_nd=True,
+            ensure_min_samples=0,  # check_xy says "x is empty"
+        )
+        array, _ = check_xy(array)
+        if not reset:
+            n_features = 1 if array.ndim == 1 else array.shape[-1]
+            if (array.ndim == 1) != (self.n_dims_in_ == 1):
+                raise ValueError(
+                    f"x has shape {array.shape} (rank {array.ndim}), but the "
+                    f"Standardizer was fitted on rank-{self.n_dims_in_} data with "
+                    f"{self.n_features_in_} feature(s). Reshape your data: a 1-D x "
+                    "is one series, a feature per column needs (samples, features)."
+                )
+            if n_features != self.n_features_in_:
+                raise ValueError(
+                    f"X has {n_features} features, but Standardizer is expecting "
+                    f"{self.n_features_in_} features as input (x of shape "
+                    f"{array.shape}; features are the last axis)."
+                )
+        if array.ndim == 2 and (reset or self.n_dims_in_ == 2):
+            # A table: scikit-learn's bookkeeping of n_features_in_ and of the
+            # DataFrame column names (feature_names_in_).
+            validate_data(self, x, reset=reset, skip_check_array=True)
+        elif reset:
+            self.__dict__.pop("feature_names_in_", None)
+        return array
 
     def _dtype(self, x: np.ndarray):
         return np.result_type(x.dtype, np.float32)
@@ -299,27 +343,26 @@ class Standardizer:
         """Return `(x - mean_) / scale_` (float32, or float64 for float64 input).
 
         Raises:
-            ValueError: not fitted, or `x` has a different number of features.
+            NotFittedError: not fitted (a `ValueError`).
+            ValueError: `x` has a different number of features, or is not finite.
         """
-        x = self._check(x, "transform")
+        x = self._validate(x, reset=False, method="transform")
         dtype = self._dtype(x)
         return ((x - self.mean_) / self.scale_).astype(dtype)
-
-    def fit_transform(self, x) -> np.ndarray:
-        """`fit(x)` then `transform(x)`; use on the training part only."""
-        return self.fit(x).transform(x)
 
     def inverse_transform(self, x) -> np.ndarray:
         """Undo `transform`: `x * scale_ + mean_` (e.g. to read predictions in units).
 
         Raises:
-            ValueError: not fitted, or `x` has a different number of features.
+            NotFittedError: not fitted (a `ValueError`).
+            ValueError: `x` has a different number of features, or is not finite.
         """
-        x = self._check(x, "inverse_transform")
+        x = self._validate(x, reset=False, method="inverse_transform")
         dtype = self._dtype(x)
         return (x * self.scale_ + self.mean_).astype(dtype)
 
-    def __repr__(self) -> str:
-        if hasattr(self, "mean_"):
-            return f"Standardizer(n_features_in_={self.n_features_in_})"
-        return "Standardizer()"
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

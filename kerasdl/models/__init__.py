@@ -76,7 +76,7 @@ from kerasdl.models.gradient_flow import (
     plot_gradient_norms,
 )
 from kerasdl.models.mlp import MLP
-from kerasdl.models.perceptron import Perceptron
+from kerasdl.models.perceptron import Perceptron, PerceptronClassifier
 from kerasdl.models.segmentation_metrics import (
     DiceCoefficient,
     DiceCrossEntropyLoss,
@@ -202,6 +202,7 @@ __all__ = [
     "GANSampleGrid",
     "NoiseSchedule",
     "Perceptron",
+    "PerceptronClassifier",
     "SinusoidalTimeEmbedding",
     "SmallCNN",
     "anomaly_detection_auc",

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kerasdl.layers.perceptron import Perceptron as PerceptronLayer
 
@@ -30,6 +33,10 @@ class Perceptron(keras.Model):
     `predict`, `save` and `keras.saving.load_model` work as usual. Because the
     step has zero gradient, Keras' gradient-based training would not move it:
     `fit` is overridden with the rule above.
+
+    For scikit-learn (`Pipeline`, `cross_val_score`, `GridSearchCV`), use
+    `PerceptronClassifier`, which builds and trains this model inside an
+    estimator's `fit(X, y)`.
 
     Args:
         input_dim: Number of input features (>= 1).
@@ -182,3 +189,99 @@ class Perceptron(keras.Model):
         history.history = {"errors": errors, "accuracy": accuracy}
         self.history = history
         return history
+
+
+class PerceptronClassifier(ClassifierMixin, BaseEstimator):
+    """`Perceptron` (Rosenblatt's rule) as a scikit-learn classifier.
+
+    `kerasdl.models.Perceptron` is a `keras.Model`, so it cannot also be a
+    scikit-learn estimator (its `fit` returns a `History`, its constructor needs
+    `input_dim`). This wrapper builds one for the data `fit` sees and trains it by
+    the perceptron rule: with two classes, one threshold unit; with more, one unit
+    per class (one-vs-rest), and the class whose unit has the largest
+    pre-activation wins. It works with `clone`, `Pipeline`, `GridSearchCV` and
+    `cross_val_score`, and passes scikit-learn's estimator checks.
+
+    Args:
+        epochs: Maximum passes over the data (training stops after the first
+            epoch without a mistake).
+        learning_rate: Step size of the rule (> 0).
+        random_state: Seed of the per-epoch shuffling.
+
+    Attributes:
+        classes_: The sorted class labels.
+        model_: The trained `kerasdl.models.Perceptron`.
+        converged_: True when an epoch made no mistake (the data, or each
+            one-vs-rest split, was separated).
+        n_iter_: Epochs run.
+        n_features_in_: Number of features seen by `fit`.
+
+    Example:
+
+    ```python
+    clf = PerceptronClassifier(random_state=0).fit(x_train, y_train)
+    clf.score(x_test, y_test), clf.converged_
+    ```
+    """
+
+    def __init__(self, epochs=100, learning_rate=1.0, random_state=0):
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Train a `Perceptron` on `X`, `y` with the perceptron rule.
+
+        Args:
+            X: Numeric array `(samples, features)`, finite.
+            y: Class labels `(samples,)`, at least two classes.
+
+        Returns:
+            `self`.
+        """
+        X, y = validate_data(self, X, y, dtype="float32")
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                "PerceptronClassifier needs at least 2 classes in y; received 1 "
+                f"class ({classes[:1].tolist()[0]!r})."
+            )
+        seed = self.random_state
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError(
+                f"random_state must be an integer; received random_state={seed!r}."
+            )
+        epochs = self.epochs
+        if isinstance(epochs, np.integer):
+            epochs = int(epochs)
+        units = 1 if len(classes) == 2 else len(classes)
+        targets = codes if units == 1 else np.eye(units)[codes]
+        model = Perceptron(input_dim=int(X.shape[1]), units=units)
+        history = model.fit(
+            X,
+            targets,
+            epochs=epochs,
+            learning_rate=self.learning_rate,
+            seed=int(seed),
+        )
+        self.classes_ = classes
+        self.model_ = model
+        self.converged_ = bool(model.converged_)
+        self.n_iter_ = len(history.history["errors"])
+        return self
+
+    def decision_function(self, X):
+        """The units' pre-activations `x @ kernel + bias`: `(samples,)` for two
+        classes (positive means `classes_[1]`), `(samples, n_classes)` for more."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype="float32")
+        scores = keras.ops.convert_to_numpy(self.model_.perceptron.pre_activation(X))
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Class labels: the unit that fires (two classes) or fires most."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]

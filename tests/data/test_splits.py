@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+import scipy.sparse
+from sklearn.exceptions import NotFittedError
 
 from kerasdl import data
 from kerasdl.data import Split, Standardizer, stratified_kfold, train_val_test_split
@@ -197,14 +199,43 @@ def test_standardizer_constant_feature_and_series():
 
 
 def test_standardizer_errors():
-    with pytest.raises(ValueError, match=r"not fitted yet; call fit\(x_train\)"):
+    with pytest.raises(NotFittedError, match=r"not fitted yet; call fit\(x_train\)"):
         Standardizer().transform(np.ones((3, 2)))
     scaler = Standardizer().fit(np.random.default_rng(0).normal(size=(5, 3)))
-    with pytest.raises(ValueError, match=r"x has 4 feature\(s\).*fitted on 3"):
+    with pytest.raises(
+        ValueError, match=r"X has 4 features, but Standardizer is expecting 3"
+    ):
         scaler.transform(np.ones((2, 4)))
-    with pytest.raises(ValueError, match=r"x has 1 feature\(s\).*fitted on 3"):
+    with pytest.raises(ValueError, match=r"x has shape \(3,\) \(rank 1\).*rank-2"):
         scaler.inverse_transform(np.ones(3))
+    with pytest.raises(TypeError, match="x must be a dense array.*sparse"):
+        scaler.transform(scipy.sparse.csr_matrix(np.ones((2, 3))))
+    with pytest.raises(ValueError, match="bytes/strings"):
+        scaler.transform(np.array([["a", "b", "c"]]))
     with pytest.raises(ValueError, match=r"x contains 1 NaN"):
         Standardizer().fit(np.array([[1.0, np.nan], [2.0, 3.0]]))
     with pytest.raises(ValueError, match="x is empty"):
         Standardizer().fit(np.zeros((0, 3)))
+
+
+def test_standardizer_is_a_scikit_learn_transformer():
+    """clone, Pipeline, get_params, DataFrame column names and set_output work as
+    for any scikit-learn transformer (the full contract is checked in
+    tests/baselines/test_estimator_checks.py)."""
+    import pandas as pd
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    bc = data.load_breast_cancer()
+    frame = pd.DataFrame(bc.x[:, :3], columns=["a", "b", "c"])
+    scaler = Standardizer().fit(frame)
+    np.testing.assert_array_equal(scaler.feature_names_in_, ["a", "b", "c"])
+    np.testing.assert_array_equal(scaler.get_feature_names_out(), ["a", "b", "c"])
+    with pytest.raises(ValueError, match="feature names should match"):
+        scaler.transform(frame.rename(columns={"a": "z"}))
+    out = clone(scaler).set_output(transform="pandas").fit_transform(frame)
+    assert list(out.columns) == ["a", "b", "c"]
+    assert not hasattr(clone(scaler), "mean_") and scaler.get_params() == {}
+    pipe = make_pipeline(Standardizer(), LogisticRegression(max_iter=500))
+    assert pipe.fit(bc.x, bc.y).score(bc.x, bc.y) > 0.95

@@ -6,6 +6,7 @@ import pytest
 
 import kerasdl.layers
 from kerasdl.models import Perceptron
+from kerasdl.models.perceptron import PerceptronClassifier
 from kerasdl.testing import check_model
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], "float32")
@@ -125,3 +126,66 @@ def test_bad_fit_arguments_raise(kwargs, match):
 def test_bad_constructor_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Perceptron(**kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# PerceptronClassifier: the model as a scikit-learn estimator (the full contract is
+# checked in tests/baselines/test_estimator_checks.py)
+
+
+def test_classifier_learns_and_with_labels_but_not_xor():
+    names = np.array(["no", "yes"])
+    clf = PerceptronClassifier().fit(X, names[AND])
+    assert clf.converged_ is True and clf.n_iter_ < 100
+    np.testing.assert_array_equal(clf.predict(X), names[AND])
+    assert isinstance(clf.model_, Perceptron) and clf.model_.units == 1
+    # decision_function is the unit's pre-activation: positive means classes_[1].
+    np.testing.assert_array_equal(clf.decision_function(X) > 0, AND == 1)
+    # The Keras model itself predicts the same.
+    np.testing.assert_array_equal(_predict(clf.model_, X), AND)
+    xor = PerceptronClassifier(epochs=50).fit(X, XOR)
+    assert xor.converged_ is False and xor.n_iter_ == 50
+    assert xor.score(X, XOR) <= 0.75
+
+
+def test_classifier_one_unit_per_class_in_cross_validation():
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = load_iris(return_X_y=True)
+    clf = PerceptronClassifier(epochs=20, random_state=0)
+    fitted = clf.fit(x, y)
+    assert fitted.model_.units == 3 and fitted.decision_function(x).shape == (150, 3)
+    scores = cross_val_score(make_pipeline(StandardScaler(), clf), x, y, cv=3)
+    # One-vs-rest perceptrons on iris: setosa is separable, the others nearly;
+    # chance is 1/3.
+    assert scores.mean() > 0.7, scores
+
+
+@pytest.mark.parametrize(
+    "x, y, match",
+    [
+        (X, np.ones(4), r"at least 2 classes in y; received 1 class \(1.0\)"),
+        (X, np.array([0.1, 0.2, 0.3, 0.4]), "Unknown label type: continuous"),
+        (X, AND[:3], "inconsistent numbers of samples"),
+        (X * np.nan, AND, "NaN"),
+    ],
+)
+def test_classifier_bad_training_data_raises(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        PerceptronClassifier().fit(x, y)
+
+
+def test_classifier_bad_settings_and_unfitted_raise():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        PerceptronClassifier().predict(X)
+    with pytest.raises(ValueError, match="epochs=0"):
+        PerceptronClassifier(epochs=0).fit(X, AND)
+    with pytest.raises(ValueError, match="random_state='a'"):
+        PerceptronClassifier(random_state="a").fit(X, AND)
+    with pytest.raises(ValueError, match="X has 3 features, but PerceptronClassifier"):
+        PerceptronClassifier().fit(X, AND).predict(np.ones((2, 3)))

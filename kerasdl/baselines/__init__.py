@@ -21,6 +21,7 @@ from kerasdl.baselines.keras_classifier import (
     KerasClassifier,
     build_compiled_model,
     make_deep_estimator,
+    reuse_compiled_models,
 )
 from kerasdl.baselines.keras_tabular import (
     TABULAR_ARCHITECTURES,
@@ -70,6 +71,7 @@ __all__ = [
     "format_table",
     "make_classical",
     "make_deep_estimator",
+    "reuse_compiled_models",
     "make_folds",
     "make_preprocessor",
     "make_tabular_estimator",

@@ -22,7 +22,10 @@ from kerasdl.baselines.classical import (
     count_parameters,
     make_classical,
 )
-from kerasdl.baselines.keras_classifier import make_deep_estimator
+from kerasdl.baselines.keras_classifier import (
+    make_deep_estimator,
+    reuse_compiled_models,
+)
 from kerasdl.baselines.keras_tabular import (
     TABULAR_ARCHITECTURES,
     make_tabular_estimator,
@@ -211,6 +214,8 @@ def _score_folds(estimator, x, y, splits, name, kind, task, verbose):
 
     Prediction time is measured on a second `predict` of the test fold, after a
     warm-up call, so it never includes compilation (deep models) or lazy set-up.
+    Each fold's estimator is done with before the next fit, so the registry's deep
+    models are compiled once and reset between folds (`reuse_compiled_models`).
 
     Returns the result row and the out-of-fold predictions (labels or values, and
     class probabilities when the estimator has `predict_proba`).
@@ -221,36 +226,42 @@ def _score_folds(estimator, x, y, splits, name, kind, task, verbose):
     fold_hyperparameters = []
     oof_pred = np.empty_like(y)
     oof_proba = None
-    for i, (train, test) in enumerate(splits, start=1):
-        model = clone(estimator)
-        start = time.perf_counter()
-        model.fit(_rows(x, train), y[train])
-        fit_times.append(time.perf_counter() - start)
-        x_test = _rows(x, test)
-        _predict(model, x_test, task)  # warm-up: compilation is not prediction
-        start = time.perf_counter()
-        pred, proba, classes = _predict(model, x_test, task)
-        predict_ms.append((time.perf_counter() - start) * 1000 / len(test))
-        oof_pred[test] = pred
-        if proba is not None and proba.shape[1] == len(labels):
-            if oof_proba is None:
-                oof_proba = np.zeros((len(y), proba.shape[1]), dtype="float32")
-            oof_proba[test] = proba
-        fold_scores.append(
-            score_predictions(
-                task, y[test], pred, proba=proba, model_classes=classes, labels=labels
+    with reuse_compiled_models():
+        for i, (train, test) in enumerate(splits, start=1):
+            model = clone(estimator)
+            start = time.perf_counter()
+            model.fit(_rows(x, train), y[train])
+            fit_times.append(time.perf_counter() - start)
+            x_test = _rows(x, test)
+            _predict(model, x_test, task)  # warm-up: compilation is not prediction
+            start = time.perf_counter()
+            pred, proba, classes = _predict(model, x_test, task)
+            predict_ms.append((time.perf_counter() - start) * 1000 / len(test))
+            oof_pred[test] = pred
+            if proba is not None and proba.shape[1] == len(labels):
+                if oof_proba is None:
+                    oof_proba = np.zeros((len(y), proba.shape[1]), dtype="float32")
+                oof_proba[test] = proba
+            fold_scores.append(
+                score_predictions(
+                    task,
+                    y[test],
+                    pred,
+                    proba=proba,
+                    model_classes=classes,
+                    labels=labels,
+                )
             )
-        )
-        if kind == "deep":
-            first = task_metrics(task)[0]
-            _log(
-                f"    {name} fold {i}/{len(splits)}: {METRIC_LABELS[first]} "
-                f"{fold_scores[-1][first]:.4f} ({fit_times[-1]:.1f} s)",
-                verbose,
-            )
-        fitted = model
-        if hasattr(model, "best_hyperparameters_"):
-            fold_hyperparameters.append(model.best_hyperparameters_)
+            if kind == "deep":
+                first = task_metrics(task)[0]
+                _log(
+                    f"    {name} fold {i}/{len(splits)}: {METRIC_LABELS[first]} "
+                    f"{fold_scores[-1][first]:.4f} ({fit_times[-1]:.1f} s)",
+                    verbose,
+                )
+            fitted = model
+            if hasattr(model, "best_hyperparameters_"):
+                fold_hyperparameters.append(model.best_hyperparameters_)
     row = {"model": name, "kind": kind, **summarize_folds(task, fold_scores)}
     row.update(
         fit_seconds=float(np.mean(fit_times)),
@@ -463,6 +474,13 @@ def measure_learning_curve(
     averaged over folds. Each curve holds `train_sizes`, `<metric>_mean` and
     `<metric>_std`.
     """
+    with reuse_compiled_models():  # each fold's model is done with before the next
+        return _learning_curves(
+            x, y, splits, results, estimators, verbose, metric, task
+        )
+
+
+def _learning_curves(x, y, splits, results, estimators, verbose, metric, task):
     curves = {}
     labels = np.unique(y) if task == "classification" else None
     min_rows = 2 * len(labels) if task == "classification" else 5

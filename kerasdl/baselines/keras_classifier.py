@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import random
+from collections import OrderedDict
+
 import keras
 import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -17,6 +22,81 @@ from kerasdl.models.registry import get_model_spec
 #: 20.9 -> 17.5 s per fold); on JAX Keras loops in Python either way. The steps, and
 #: so the trained weights, are the same.
 STEPS_PER_EXECUTION = 16
+
+#: Compiled models kept by `reuse_compiled_models` (least recently used dropped).
+REUSE_CACHE_SIZE = 4
+_REUSE_CACHE: OrderedDict | None = None  # a dict only inside reuse_compiled_models()
+_FIT_TOKENS = itertools.count(1)
+
+
+@contextlib.contextmanager
+def reuse_compiled_models():
+    """Compile each deep model configuration once, however many folds fit it.
+
+    Inside the context, `build_compiled_model` called again with the same arguments
+    (same model, input shape, classes, epochs, batch size, learning rate, seed and
+    number of training steps) returns the model it built before, with its initial
+    weights, its optimizer state and the random seed restored, instead of building
+    and compiling a new one: the fit that follows trains the same weights as on a
+    fresh model, without tracing and compiling its functions again.
+
+    The estimators fitted inside the context share that model, so it is meant for
+    loops that are done with one fitted estimator before fitting the next (the
+    fold loops of `kerasdl compare`). An estimator whose model was trained again by
+    a later fit refuses to predict (`RuntimeError`) rather than answer with another
+    fold's weights. The cache is emptied when the context ends.
+    """
+    global _REUSE_CACHE
+    outer, _REUSE_CACHE = _REUSE_CACHE, OrderedDict()
+    try:
+        yield
+    finally:
+        _REUSE_CACHE = outer
+
+
+class _CompiledModel:
+    """A model kept by `reuse_compiled_models`, and the state a fit starts from."""
+
+    def __init__(self, model):
+        self.model = model
+        self.weights = _values(model.variables)
+        self.optimizer_state = _values(model.optimizer.variables)
+        # Python's and NumPy's random state when its first fit began training
+        # (set by `_SameShufflingAsAFreshModel`).
+        self.train_begin_random_state = None
+
+
+class _SameShufflingAsAFreshModel(keras.callbacks.Callback):
+    """Starts training a reused model from the random state a fresh one had.
+
+    On JAX, Keras shuffles with NumPy's global generator, and the first `fit` of a
+    model draws one permutation more than later fits (it reads a batch to build the
+    metrics). Restoring the state captured when the first fit began training makes
+    a reused model see the batches a fresh one would.
+    """
+
+    def on_train_begin(self, logs=None):
+        for compiled in (_REUSE_CACHE or {}).values():
+            if compiled.model is self.model:
+                if compiled.train_begin_random_state is None:
+                    compiled.train_begin_random_state = (
+                        random.getstate(),
+                        np.random.get_state(),
+                    )
+                else:
+                    python_state, numpy_state = compiled.train_begin_random_state
+                    random.setstate(python_state)
+                    np.random.set_state(numpy_state)
+                return
+
+
+def _values(variables):
+    return [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
+
+
+def _restore(variables, values):
+    for variable, value in zip(variables, values):
+        variable.assign(value)
 
 
 class KerasClassifier(keras.wrappers.SKLearnClassifier):
@@ -57,11 +137,19 @@ class KerasClassifier(keras.wrappers.SKLearnClassifier):
             check_classification_targets(y)
         configured = self.fit_kwargs
         self.fit_kwargs = dict(configured or {})
+        if _REUSE_CACHE is not None:
+            self.fit_kwargs["callbacks"] = [
+                *(self.fit_kwargs.get("callbacks") or ()),
+                _SameShufflingAsAFreshModel(),
+            ]
         try:
             with kbackend.fresh_models_per_call():
-                return super().fit(X, y, **kwargs)
+                super().fit(X, y, **kwargs)
         finally:
             self.fit_kwargs = configured
+        self._fit_token = next(_FIT_TOKENS)
+        self.model_._kerasdl_fit_token = self._fit_token
+        return self
 
     def __sklearn_clone__(self):
         clone = super().__sklearn_clone__()
@@ -73,6 +161,13 @@ class KerasClassifier(keras.wrappers.SKLearnClassifier):
         before it reaches the backend: on JAX one call with the wrong width would
         leave the model's compiled predict function unusable."""
         check_is_fitted(self)
+        token = getattr(self.model_, "_kerasdl_fit_token", None)
+        if token is not None and token != getattr(self, "_fit_token", token):
+            raise RuntimeError(
+                "this estimator's model was trained again by a later fit inside "
+                "kerasdl.baselines.reuse_compiled_models(); fit it again, or fit "
+                "outside that context to keep every fitted estimator."
+            )
         return validate_data(self, X, reset=False, dtype="float32")
 
     def predict_proba(self, X):
@@ -123,11 +218,34 @@ def build_compiled_model(
     smoothing 0.1. Seeds Keras first, so a fold's model is the same on every run.
     `steps_per_execution` is Keras `compile`'s (`STEPS_PER_EXECUTION`).
     """
+    steps = epochs * int(np.ceil(len(X) / batch_size))
+    key = None
+    if _REUSE_CACHE is not None:
+        key = (
+            keras.backend.backend(),
+            keras.config.dtype_policy().name,
+            name,
+            tuple(int(d) for d in input_shape),
+            int(y.shape[1]),
+            int(epochs),
+            int(batch_size),
+            float(learning_rate),
+            seed,
+            int(steps),
+            int(steps_per_execution),
+            repr(sorted(builder_kwargs.items())),
+        )
+        cached = _REUSE_CACHE.get(key)
+        if cached is not None:
+            _REUSE_CACHE.move_to_end(key)
+            _restore(cached.model.variables, cached.weights)
+            _restore(cached.model.optimizer.variables, cached.optimizer_state)
+            kbackend.set_random_seed(seed)
+            return cached.model
     kbackend.set_random_seed(seed)
     spec = get_model_spec(name)
     kwargs = {**spec.builder_kwargs, **builder_kwargs}
     model = spec.builder(tuple(input_shape), int(y.shape[1]), **kwargs)
-    steps = epochs * int(np.ceil(len(X) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1))
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
@@ -135,6 +253,12 @@ def build_compiled_model(
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
     )
+    if key is not None:
+        # Built here rather than by the first fit, so its initial state is known.
+        model.optimizer.build(model.trainable_variables)
+        _REUSE_CACHE[key] = _CompiledModel(model)
+        while len(_REUSE_CACHE) > REUSE_CACHE_SIZE:
+            _REUSE_CACHE.popitem(last=False)
     return model
 
 

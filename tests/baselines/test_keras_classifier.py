@@ -1,12 +1,14 @@
 """Deep models as scikit-learn estimators: cross-validation, clone, labels, seeds."""
 
+import contextlib
+
 import keras
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_iris, load_wine
+from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import cross_validate
+from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
@@ -15,6 +17,7 @@ from kerasdl.baselines import (
     build_compiled_model,
     count_parameters,
     make_deep_estimator,
+    reuse_compiled_models,
 )
 from kerasdl.models.registry import get_model_spec
 
@@ -262,3 +265,51 @@ def test_steps_per_execution_trains_the_same_weights():
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def _fold_fits(name, x, y, shape, folds, reuse):
+    """Fit one clone per fold (inside `reuse_compiled_models()` when `reuse`);
+    returns each fold's test probabilities, taken right after its fit."""
+    configured = make_deep_estimator(
+        name, shape, epochs=2, batch_size=16, learning_rate=1e-2, seed=3
+    )
+    context = reuse_compiled_models() if reuse else contextlib.nullcontext()
+    probabilities, estimators = [], []
+    with context:
+        for train, test in folds:
+            estimator = clone(configured).fit(x[train], y[train])
+            probabilities.append(estimator.predict_proba(x[test]))
+            estimators.append(estimator)
+    return probabilities, estimators
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_reused_compiled_model_trains_the_same_weights_as_a_fresh_one(name):
+    """Inside `reuse_compiled_models()` every fold after the first reuses the first
+    fold's compiled model (reset weights, optimizer state and seed) and ends with the
+    same predictions as a model built and compiled for that fold."""
+    x, y = load_digits(return_X_y=True)
+    x, y = x[:240].astype("float32"), y[:240]
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(x, y))
+    fresh, fresh_estimators = _fold_fits(name, x, y, (8, 8, 1), folds, reuse=False)
+    reused, estimators = _fold_fits(name, x, y, (8, 8, 1), folds, reuse=True)
+    models = {id(e.steps[-1][1].model_) for e in estimators}
+    assert len(models) == 1  # compiled once
+    assert len({id(e.steps[-1][1].model_) for e in fresh_estimators}) == 3
+    for a, b in zip(fresh, reused):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_an_estimator_whose_reused_model_was_trained_again_refuses_to_predict(iris):
+    """The fold estimators share the model: the first one may not answer with the
+    second one's weights."""
+    x, y = iris
+    configured = make_deep_estimator("mlp", (4,), epochs=1, batch_size=50, seed=0)
+    with reuse_compiled_models():
+        first = clone(configured).fit(x, y)
+        second = clone(configured).fit(x, y)
+    assert second.predict(x[:3]).shape == (3,)
+    with pytest.raises(RuntimeError, match="trained again by a later fit"):
+        first.predict(x[:3])
+    # Outside the context every fit has a model of its own.
+    assert clone(configured).fit(x, y)[-1].model_ is not second[-1].model_

@@ -27,7 +27,7 @@ demo: install
 
 # The whole suite once per backend. pytest's exit code 5 (nothing collected) is an error
 # here, said in words, so that an empty selection is never mistaken for a green run.
-test: install
+test: install lint
 	@for backend in $(BACKENDS); do \
 		echo "== tests on KERAS_BACKEND=$$backend =="; \
 		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -n $(TEST_WORKERS) \
@@ -92,8 +92,11 @@ tune-distributed: install
 	KERAS_BACKEND=jax $(BIN)/python -m kerasdl.hypermodels.distributed --family mlp \
 		--dataset digits --max-trials 4 --workers 2 --out runs/tune-distributed
 
+# Style and the architecture: ruff, and the layer order of CONVENTIONS.md as an
+# import-linter contract (pyproject.toml, [tool.importlinter]). `make test` runs it first.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache *.egg-info

@@ -222,11 +222,8 @@ def run_here(args) -> dict:
     import keras
 
     from kerasdl.data import load_text_corpus
-    from kerasdl.models.transformers.bert import (
-        BertEncoder,
-        fill_mask,
-        train_masked_lm,
-    )
+    from kerasdl.models.transformers.bert import BertEncoder, fill_mask
+    from kerasdl.recipes import train_masked_lm
     from kerasdl.training import set_seed
 
     backend = keras.backend.backend()

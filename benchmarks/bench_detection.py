@@ -7,9 +7,9 @@ Protocol:
    non-touching circles, squares and triangles (8-19 px wide) of random
    brightness on a noisy background, with exact boxes. Training images come from
    seed 0, test images from seed 1 (independent draws).
-2. Model: `kerasdl.models.detection.CenterNet((48, 48, 1), 3,
+2. Model: `kerasdl.models.detection.centernet.CenterNet((48, 48, 1), 3,
    filters=(16, 32, 64, 64), stride=4, head_filters=32)`: output map 12x12;
-   targets from `kerasdl.models.boxes.encode_targets`; loss `CenterNetLoss()`
+   targets from `kerasdl.models.detection.boxes.encode_targets`; loss `CenterNetLoss()`
    (focal loss on the heatmaps + 0.5 x L1 size + 1 x L1 offset); Adam with
    cosine decay from 2e-3, batch 32. The last epoch's model is scored.
 3. Decoding: `decode_predictions` (3x3 local maxima of the heatmap, no NMS),
@@ -66,8 +66,8 @@ def run_here(args) -> dict:
 
     from kerasdl import backend as kbackend
     from kerasdl.data.shapes import make_shapes_detection
-    from kerasdl.models.boxes import encode_targets, mean_average_precision
-    from kerasdl.models.detection import CenterNet, CenterNetLoss
+    from kerasdl.models.detection.boxes import encode_targets, mean_average_precision
+    from kerasdl.models.detection.centernet import CenterNet, CenterNetLoss
 
     name = keras.backend.backend()
     kbackend.set_random_seed(args.seed)

@@ -7,7 +7,7 @@ Protocol, per seed:
    season is the ~11-year solar cycle: `season=11`.
 2. Split: the last 46 years (1963-2008, 15%) are the held-out tail; the model and
    its normalisation (mean/std) see only 1700-1962.
-3. Model: `kerasdl.models.forecasting.Forecaster`, `input_length=22` (two cycles)
+3. Model: `kerasdl.models.Forecaster`, `input_length=22` (two cycles)
    past years -> `horizon=3` future years; two causal Conv1D(32, 3, relu) layers
    (`--kind lstm` for an LSTM(32)) + Dense head; Adam 3e-3, MAE loss, batch 32,
    100 epochs, no early stopping. The conv encoder is the default: in a first run
@@ -52,7 +52,7 @@ def run_here(args) -> dict:
     import numpy as np
 
     from kerasdl.data import load_sunspots
-    from kerasdl.models.forecasting import evaluate_forecasts
+    from kerasdl.models.sequence.forecasting import evaluate_forecasts
 
     backend = keras.backend.backend()
     data = load_sunspots()

@@ -1,7 +1,7 @@
 """Generative models on the embedded digits, on every backend: FID-digits and friends.
 
 Issue #5, "Must show". For each backend (each in a fresh process) and each model,
-`kerasdl.training.generative.train_generative` trains with its defaults on
+`kerasdl.recipes.generative.train_generative` trains with its defaults on
 scikit-learn's 1,797 8x8 digits (the same job as `kerasdl train gan --model NAME`)
 and measures:
 
@@ -53,7 +53,7 @@ def run_here(args) -> dict:
     import keras
     import numpy as np
 
-    from kerasdl.training.generative import train_generative
+    from kerasdl.recipes.generative import train_generative
 
     backend = keras.backend.backend()
     rows = []

@@ -76,12 +76,8 @@ def _cache_speedup(model, prompt_ids, new_tokens, repeats):
 def run_here(args) -> dict:
     import keras
 
-    from kerasdl.models.transformers import (
-        GPTLanguageModel,
-        generate_text,
-        save_char_lm,
-        train_char_lm,
-    )
+    from kerasdl.models.transformers import GPTLanguageModel
+    from kerasdl.recipes import generate_text, save_char_lm, train_char_lm
 
     backend = keras.backend.backend()
     result = train_char_lm(

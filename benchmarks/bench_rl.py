@@ -8,7 +8,7 @@
   success rate / mean return of the greedy policy over 1,000 episodes, next to the
   optimal policy from value iteration on the same evaluation seeds.
 
-Every deep run is `kerasdl.rl.job.run_rl` (the job behind `kerasdl rl ALGO`), with
+Every deep run is `kerasdl.recipes.rl.run_rl` (the job behind `kerasdl rl ALGO`), with
 the agent's default hyperparameters. Each (backend, algorithm) pair runs in a fresh
 process.
 
@@ -43,7 +43,7 @@ SOLVED = 475.0
 def run_here(args) -> dict:
     """The deep runs of one algorithm on the current backend, in this process."""
     from kerasdl import backend
-    from kerasdl.rl.job import run_rl
+    from kerasdl.recipes.rl import run_rl
 
     rows = []
     for seed in args.seeds:
@@ -67,8 +67,8 @@ def run_here(args) -> dict:
 
 def tabular_rows(seeds) -> list[dict]:
     """Q-learning against value iteration's optimal policy (NumPy only)."""
-    from kerasdl.rl.job import DEFAULT_STEPS
-    from kerasdl.rl.tabular import (
+    from kerasdl.recipes.rl import DEFAULT_STEPS
+    from kerasdl.rl.q_learning import (
         QLearningAgent,
         evaluate_tabular_policy,
         optimal_policy,

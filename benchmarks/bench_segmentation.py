@@ -7,7 +7,7 @@ Protocol:
    circles, squares and triangles of random size, position and brightness on a
    noisy background; per-pixel masks with 4 classes (background + 3 shapes).
    Training images come from seed 0, test images from seed 1 (independent draws).
-2. Model: `kerasdl.models.unet.UNet((32, 32, 1), 4, depth=3, base_filters=8)`
+2. Model: `kerasdl.models.UNet((32, 32, 1), 4, depth=3, base_filters=8)`
    (transposed-conv up-sampling, BatchNorm); loss
    `DiceCrossEntropyLoss()` (cross-entropy + soft Dice, weight 1 each); Adam with
    cosine decay from 3e-3, batch 32. No validation-based selection: the last
@@ -68,7 +68,7 @@ PLOT_IMAGES = 6
 def _train(model, x, y, args, epochs):
     import keras
 
-    from kerasdl.models.segmentation_metrics import DiceCrossEntropyLoss
+    from kerasdl.models.segmentation.metrics import DiceCrossEntropyLoss
 
     steps = epochs * -(-len(x) // args.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)
@@ -88,8 +88,8 @@ def run_here(args) -> dict:
     from kerasdl import backend as kbackend
     from kerasdl.data import load_digits, train_val_test_split
     from kerasdl.data.shapes import load_digits_segmentation, make_shapes_segmentation
-    from kerasdl.models.segmentation_metrics import segmentation_report
-    from kerasdl.models.unet import UNet
+    from kerasdl.models.segmentation.metrics import segmentation_report
+    from kerasdl.models.segmentation.unet import UNet
 
     name = keras.backend.backend()
     kbackend.set_random_seed(args.seed)

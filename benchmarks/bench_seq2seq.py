@@ -58,7 +58,11 @@ def run_here(args) -> dict:
     import numpy as np
 
     from kerasdl.backend import set_random_seed
-    from kerasdl.models.transformers import DateTranslationTask, exact_match
+    from kerasdl.models.transformers import (
+        DateTranslationTask,
+        TransformerSeq2Seq,
+        exact_match,
+    )
 
     backend = keras.backend.backend()
     set_random_seed(args.seed)
@@ -67,7 +71,8 @@ def run_here(args) -> dict:
     test = task.make_dataset(
         args.test_size, seed=args.seed + 1, exclude_dates=set(train.targets)
     )
-    model = task.build_model(
+    model = TransformerSeq2Seq(
+        **task.model_kwargs(),
         hidden_dim=args.hidden_dim,
         num_layers=args.layers,
         num_heads=args.heads,

@@ -104,7 +104,8 @@ def run_here(args) -> dict:
     from sklearn.svm import SVC
 
     from kerasdl.data import load_digits
-    from kerasdl.models import build_transfer_model, fit_transfer, load_backbone
+    from kerasdl.models import build_transfer_model, load_backbone
+    from kerasdl.recipes import fit_transfer
     from kerasdl.training import set_seed
 
     name = keras.backend.backend()

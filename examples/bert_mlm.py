@@ -29,8 +29,9 @@ from pathlib import Path
 import keras
 
 from kerasdl.data import WordTokenizer, load_text_corpus
-from kerasdl.models.transformers import fill_mask, train_masked_lm
+from kerasdl.models.transformers import fill_mask
 from kerasdl.plotting import plt, save_figure
+from kerasdl.recipes import train_masked_lm
 
 NAME = "bert_mlm"
 SENTENCES = (

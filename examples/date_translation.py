@@ -33,7 +33,11 @@ import keras
 import numpy as np
 
 from kerasdl.layers.attention_plots import plot_attention_map
-from kerasdl.models.transformers import DateTranslationTask, exact_match
+from kerasdl.models.transformers import (
+    DateTranslationTask,
+    TransformerSeq2Seq,
+    exact_match,
+)
 from kerasdl.plotting import plt, save_figure
 
 NAME = "date_translation"
@@ -74,7 +78,8 @@ def main(argv=None) -> dict:
     )
     print(f"synthetic pairs, e.g. {train.sources[0]!r} -> {train.targets[0]!r}")
 
-    model = task.build_model(
+    model = TransformerSeq2Seq(
+        **task.model_kwargs(),
         hidden_dim=args.hidden_dim,
         num_layers=args.layers,
         num_heads=args.heads,

@@ -49,8 +49,9 @@ import numpy as np
 
 from kerasdl import data
 from kerasdl.models import MLP
-from kerasdl.models.transformers import GPTLanguageModel, corpus_text, text_windows
+from kerasdl.models.transformers import GPTLanguageModel
 from kerasdl.plotting import plt, save_figure
+from kerasdl.recipes import corpus_text, text_windows
 from kerasdl.training import TrainingConfig, distribute, train
 
 NAME = "distributed_training"

@@ -25,7 +25,7 @@ import json
 import time
 from pathlib import Path
 
-from kerasdl.models.transformers import (
+from kerasdl.recipes import (
     corpus_text,
     generate_text,
     load_char_lm,

@@ -8,7 +8,7 @@ Shows:
   never stops making mistakes;
 - an `MLP` with one hidden tanh layer of 8 units that learns XOR with Adam;
 - the activation functions an `MLP` can use and their derivatives
-  (`kerasdl.plotting.plot_activations`), and the decision regions of the
+  (`kerasdl.models.mlp.plot_activations`), and the decision regions of the
   perceptron and of the MLP on XOR — both as PNG files under `--out`.
 
 Run:
@@ -28,6 +28,7 @@ import numpy as np
 
 from kerasdl import backend, plotting
 from kerasdl.models import MLP, Perceptron
+from kerasdl.models.mlp import activations
 
 NAME = "perceptron_and_mlp"
 
@@ -164,7 +165,7 @@ def main(argv=None):
         f"predictions {mlp_predictions.tolist()}, accuracy {mlp_accuracy:.2f}"
     )
 
-    activations_png = plotting.plot_activations(out / "activations.png")
+    activations_png = activations.plot_activations(out / "activations.png")
     regions_png = plot_decision_regions(
         out / "xor_decision_regions.png", perceptrons["XOR"], mlp
     )

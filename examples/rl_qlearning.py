@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from kerasdl.rl import QLearningAgent, make_env, plot_learning_curve
-from kerasdl.rl.tabular import evaluate_tabular_policy, optimal_policy
+from kerasdl.rl.q_learning import evaluate_tabular_policy, optimal_policy
 
 NAME = "rl_qlearning"
 TASKS = (

@@ -1,6 +1,6 @@
 """Recurrent sequence models: digits read row by row, and an LSTM seq2seq.
 
-Shows `kerasdl.models.sequence`, built on the hand-written cells of
+Shows `kerasdl.models.sequence.rnn_classifier`, built on the hand-written cells of
 `kerasdl.layers.recurrent` inside `keras.layers.RNN`:
 
 (a) Digits as sequences (real data, scikit-learn's 1,797 8x8 digits): each image

@@ -67,11 +67,11 @@ from kerasdl.models import (
     ResNet,
     backbone_blocks,
     build_transfer_model,
-    fit_transfer,
     get_backbone,
     load_backbone,
     unfreeze_top_blocks,
 )
+from kerasdl.recipes import fit_transfer
 from kerasdl.training import set_seed
 
 NAME = "transfer_learning"

@@ -1,6 +1,6 @@
 """Vanishing and exploding gradients in recurrent networks, measured.
 
-Shows `kerasdl.models.gradient_flow`:
+Shows `kerasdl.recipes.gradient_flow`:
 
 (a) Vanishing: for freshly initialised recurrent layers (Keras's default
     initialisers), the norm of d(final output)/d(input t), by distance from the
@@ -37,7 +37,7 @@ import numpy as np
 
 from kerasdl import backend
 from kerasdl.layers import LSTMCell
-from kerasdl.models import gradient_flow
+from kerasdl.recipes import gradient_flow
 
 NAME = "vanishing_gradients"
 

@@ -1,6 +1,6 @@
 """Word embeddings: word2vec (skip-gram, negative sampling) on Python's help texts.
 
-Shows `kerasdl.models.word2vec`:
+Shows `kerasdl.models.sequence.word2vec`:
 
 - `train_word2vec` tokenizes the embedded corpus (`load_text_corpus`: the 79
   help topics of CPython, about 120k words), draws skip-gram pairs with
@@ -34,7 +34,8 @@ import keras
 import numpy as np
 
 from kerasdl.data import load_text_corpus
-from kerasdl.models import plot_embeddings_2d, train_word2vec
+from kerasdl.models import plot_embeddings_2d
+from kerasdl.recipes import train_word2vec
 
 NAME = "word2vec"
 QUERIES = ["true", "int", "str", "list", "class", "return", "exception", "for", "1"]

@@ -1,6 +1,6 @@
 """Argument checks shared across kerasdl: one message for each mistake, naming the
 argument and the value received. NumPy only (no Keras), so keras-free modules such as
-`kerasdl.rl.tabular` can use them."""
+`kerasdl.rl.q_learning` can use them."""
 
 from __future__ import annotations
 

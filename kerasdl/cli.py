@@ -811,7 +811,7 @@ def _cmd_compare(args) -> int:
 
 def _generative_name(args):
     """The generative model a `train` command asks for, or None for a classifier."""
-    from kerasdl.training.generative import GENERATIVE_MODELS, check_model_name
+    from kerasdl.recipes.generative import GENERATIVE_MODELS, check_model_name
 
     if args.model == "gan":
         if args.generative_model is None:
@@ -842,7 +842,7 @@ def _classifier_name(args) -> str:
     if args.model != "cnn" or args.generative_model is None:
         return args.model
     from kerasdl.models.registry import get_model_spec, list_models
-    from kerasdl.training.generative import GENERATIVE_MODELS
+    from kerasdl.recipes.generative import GENERATIVE_MODELS
 
     name = args.generative_model
     choices = [
@@ -872,7 +872,7 @@ def _classifier_name(args) -> str:
 
 
 def _cmd_train_generative(args, name) -> int:
-    from kerasdl.training.generative import train_generative
+    from kerasdl.recipes.generative import train_generative
 
     _refuse_training_options(args, f"the generative model {name}")
     dataset = _load_dataset_arg(args)
@@ -916,7 +916,7 @@ def _cmd_train_generative(args, name) -> int:
 
 
 def _cmd_train_gpt(args) -> int:
-    from kerasdl.models.transformers.language import (
+    from kerasdl.recipes.char_lm import (
         corpus_text,
         save_char_lm,
         train_char_lm,
@@ -1031,7 +1031,7 @@ def _check_tokenizer(path: Path, flag: str | None) -> None:
 
 
 def _cmd_generate(args) -> int:
-    from kerasdl.models.transformers.language import generate_text, load_char_lm
+    from kerasdl.recipes.char_lm import generate_text, load_char_lm
 
     path = args.model
     if path.is_dir() and (path / "model.keras").is_file():
@@ -1068,7 +1068,7 @@ def _cmd_generate(args) -> int:
 
 def _cmd_train_table(args, dataset, architecture: str) -> int:
     """`kerasdl train [mlp|ft_transformer]` on a table: `train_tabular`."""
-    from kerasdl.training.tabular_job import train_tabular
+    from kerasdl.recipes.table import train_tabular
 
     # Options of the image/array classifier job that the tabular estimator (AdamW,
     # float32, early stopping on its own validation rows) has no use for.
@@ -1176,7 +1176,7 @@ def _cmd_train(args) -> int:
     if args.model == "gpt":
         return _cmd_train_gpt(args)
     from kerasdl.baselines.keras_tabular import TABULAR_ARCHITECTURES
-    from kerasdl.training.tabular_job import is_table
+    from kerasdl.recipes.table import is_table
 
     dataset = None
     asked = [m for m in (args.model, args.generative_model) if m is not None]
@@ -1218,8 +1218,8 @@ def _cmd_train(args) -> int:
             return _cmd_train_generative(args, name)
         model_name = _classifier_name(args)
     from kerasdl.models.registry import get_model_spec
+    from kerasdl.recipes.classifier import train_classifier
     from kerasdl.training import TrainingConfig
-    from kerasdl.training.job import train_classifier
 
     spec = get_model_spec(model_name)
     if dataset is None:
@@ -1596,7 +1596,7 @@ def _cmd_tune(args) -> int:
 
 
 def _cmd_rl(args) -> int:
-    from kerasdl.rl.job import parse_overrides, run_rl
+    from kerasdl.recipes.rl import parse_overrides, run_rl
 
     result = run_rl(
         args.algo,
@@ -1662,7 +1662,7 @@ def _cmd_datasets(args) -> int:
 
 
 def _cmd_activations(args) -> int:
-    from kerasdl.plotting import plot_activations
+    from kerasdl.models.mlp import plot_activations
 
     out = args.out
     if out.is_dir() or not out.suffix:  # --out DIR

@@ -376,7 +376,7 @@ def test_train_help_names_every_training_config_option(capsys):
 def _config_from(argv, monkeypatch, capsys):
     """The TrainingConfig `kerasdl train ARGV` hands to train_classifier (which is
     replaced: nothing trains)."""
-    import kerasdl.training.job as job
+    import kerasdl.recipes.classifier as job
 
     seen = {}
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from kerasdl.cli import main
-from kerasdl.models.transformers import generate_text, load_char_lm
+from kerasdl.recipes import generate_text, load_char_lm
 
 
 def _error_line(capsys, argv, command):

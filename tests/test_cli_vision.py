@@ -99,7 +99,9 @@ def test_train_cnn_without_model_keeps_smallcnn(monkeypatch, tmp_path):
         seen["model"] = model_name
         raise _Stop
 
-    monkeypatch.setattr("kerasdl.training.job.train_classifier", fake_train_classifier)
+    monkeypatch.setattr(
+        "kerasdl.recipes.classifier.train_classifier", fake_train_classifier
+    )
     with pytest.raises(_Stop):
         main(["train", "cnn", "--dataset", "digits", "--out", str(tmp_path)])
     assert seen["model"] == "cnn"  # the registry's SmallCNN
@@ -264,7 +266,7 @@ def test_explain_help_documents_the_scaling(capsys):
 
 
 def test_save_history_writes_null_for_diverged_epochs(tmp_path):
-    from kerasdl.training.job import save_history
+    from kerasdl.recipes.classifier import save_history
 
     history = {"loss": [2.0, float("nan")], "val_loss": [1.5, float("inf")]}
     record = save_history(history, tmp_path, title="diverged")
@@ -293,7 +295,7 @@ def test_save_history_draws_one_panel_per_logged_quantity(
     tmp_path, monkeypatch, history, titles
 ):
     import kerasdl._figures as figures
-    from kerasdl.training.job import save_history
+    from kerasdl.recipes.classifier import save_history
 
     drawn = []
 

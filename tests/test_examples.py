@@ -28,7 +28,7 @@ PUBLIC_MODULES = {
     "kerasdl.models.transformers",
     "kerasdl.plotting",
     "kerasdl.rl",
-    "kerasdl.rl.tabular",
+    "kerasdl.rl.q_learning",
     "kerasdl.training",
 }
 

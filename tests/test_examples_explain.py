@@ -14,7 +14,7 @@ def test_grad_cam_example(tmp_path, capsys):
         "2",
         "--train-limit",
         "256",
-        "--filters",  # the sizes of tests/models/test_cnn.py: on JAX, compiled once
+        "--filters",  # the sizes of tests/models/cnn/test_cnn.py: on JAX, compiled once
         "4,8",
         "--dense-units",
         "16",

@@ -97,7 +97,7 @@ def test_transfer_learning(tmp_path, capsys):
 
     # The keras.applications part is off by default (building one costs tens of
     # seconds on JAX); load_backbone's offline error is tested in
-    # tests/models/test_transfer.py.
+    # tests/models/transfer/test_transfer.py.
     assert summary["application"] is None
 
     written = json.loads((tmp_path / "results.json").read_text())

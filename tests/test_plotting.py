@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from kerasdl import plotting
+from kerasdl.models.mlp import activations
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -31,7 +32,7 @@ def test_save_figure_creates_parent_folders(tmp_path):
 @pytest.fixture(scope="module")
 def activation_plot(tmp_path_factory):
     path = tmp_path_factory.mktemp("plots") / "sub" / "activations.png"
-    png = plotting.plot_activations(path)
+    png = activations.plot_activations(path)
     return png, json.loads(png.with_suffix(".json").read_text())
 
 
@@ -39,7 +40,7 @@ def test_plot_activations_writes_png_and_json(activation_plot):
     png, data = activation_plot
     assert png.exists() and png.read_bytes()[:8] == PNG_SIGNATURE
     assert png.with_suffix(".json").exists()
-    assert set(data["activations"]) == set(plotting.ACTIVATIONS)
+    assert set(data["activations"]) == set(activations.ACTIVATIONS)
     for values in data["activations"].values():
         assert len(values["value"]) == len(values["derivative"]) == len(data["x"])
     assert data["x"][0] == -4.0 and data["x"][-1] == 4.0
@@ -84,7 +85,7 @@ def test_derivatives_match_closed_forms_on_the_whole_grid(activation_plot):
 
 
 def test_subset_and_custom_range(tmp_path):
-    png = plotting.plot_activations(
+    png = activations.plot_activations(
         tmp_path / "two.png", activations=("relu", "tanh"), x_range=(-1, 2), num=31
     )
     data = json.loads(png.with_suffix(".json").read_text())
@@ -103,4 +104,4 @@ def test_subset_and_custom_range(tmp_path):
 )
 def test_bad_arguments_raise(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        plotting.plot_activations(tmp_path / "bad.png", **kwargs)
+        activations.plot_activations(tmp_path / "bad.png", **kwargs)

@@ -41,7 +41,7 @@ from kerasdl.baselines.metrics import (
 from kerasdl.baselines.preprocessing import DateFeatures, make_preprocessor
 from kerasdl.baselines.report import format_table, write_report
 from kerasdl.baselines.tuned import TunedClassifier
-from kerasdl.models.perceptron import PerceptronClassifier
+from kerasdl.models.mlp.perceptron import PerceptronClassifier
 
 __all__ = [
     "CLASSICAL_DESCRIPTIONS",

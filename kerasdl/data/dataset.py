@@ -170,3 +170,99 @@ def check_value_range(
         f"`{name}` must hold values in [{low:g}, {high:g}]{reason}; received values "
         f"in [{lowest:.4g}, {highest:.4g}]. Rescale them first, e.g. {fix}."
     )
+
+
+#: The tasks a table dataset can have.
+TABULAR_TASKS = ("classification", "regression")
+
+
+def table_arrays(dataset, job: str = "train_tabular"):
+    """A table dataset checked and split for a model: `(x, y, class_names,
+    feature_types)`.
+
+    `x` is a DataFrame (positional index) or a float32 2-D array; `y` int64 class
+    indices or float64 values; `feature_types` the column roles a model must encode
+    (None for a numeric array). `job` names the caller in the error messages.
+
+    Raises:
+        ValueError: not a table dataset, no target, empty, mismatched rows, a
+            non-numeric or non-finite regression target, fewer than 4 rows, or class
+            indices outside `class_names`.
+    """
+    if not isinstance(dataset, Dataset):
+        raise ValueError(
+            "dataset must be a kerasdl.data.Dataset; received "
+            f"{type(dataset).__name__}."
+        )
+    if dataset.task not in TABULAR_TASKS:
+        raise ValueError(
+            f"{job} needs a classification or regression table; dataset "
+            f"{dataset.name!r} is a {dataset.task} dataset."
+        )
+    if dataset.y is None:
+        raise ValueError(f"dataset {dataset.name!r} has no target (dataset.y is None).")
+    if dataset.is_raw_table:
+        x = dataset.x.reset_index(drop=True)
+        if len(x) == 0 or x.shape[1] == 0:
+            raise ValueError(f"dataset.x is empty; received shape {x.shape}.")
+        y = np.asarray(dataset.y)
+        if len(y) != len(x):
+            raise ValueError(
+                "dataset.x and dataset.y must have the same number of rows; "
+                f"received {len(x)} and {len(y)}."
+            )
+        feature_types = dataset.feature_types
+    else:
+        x, y = check_xy(dataset.x, dataset.y, name_x="dataset.x", name_y="dataset.y")
+        if x.ndim != 2 or x.shape[1] == 0:
+            raise ValueError(
+                "dataset.x must be a table (rows, columns); received shape "
+                f"{x.shape}. Train images with `kerasdl train cnn`."
+            )
+        x = x.astype("float32")
+        feature_types = None  # a numeric array: every column numeric
+    if y.ndim != 1:
+        raise ValueError(f"dataset.y must be 1-D; received shape {y.shape}.")
+    if dataset.task == "regression":
+        try:
+            y = y.astype("float64")
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"dataset.y must hold numbers for regression; received dtype {y.dtype}."
+            ) from error
+        if not np.all(np.isfinite(y)):
+            raise ValueError("dataset.y (a regression target) has NaN or inf values.")
+        if len(y) < 4:
+            raise ValueError(
+                f"dataset {dataset.name!r} has {len(y)} rows; {job} needs at "
+                "least 4 (training, validation and test rows)."
+            )
+        return x, y, None, feature_types
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(
+            "dataset.y must hold integer class indices into dataset.class_names; "
+            f"received dtype {y.dtype}."
+        )
+    y = y.astype("int64")
+    n_classes = max(len(dataset.class_names or ()), int(y.max()) + 1)
+    if y.min() < 0:
+        raise ValueError(f"dataset.y holds the negative class index {int(y.min())}.")
+    class_names = [str(c) for c in (dataset.class_names or range(n_classes))]
+    if len(class_names) < n_classes:
+        raise ValueError(
+            f"dataset.y holds the class index {int(y.max())}, outside the "
+            f"{len(class_names)} dataset.class_names."
+        )
+    present, counts = np.unique(y, return_counts=True)
+    if len(present) < 2:
+        raise ValueError(
+            "dataset.y must hold at least 2 classes; received 1 class "
+            f"({class_names[int(present[0])]!r})."
+        )
+    if counts.min() < 2:
+        rare = class_names[int(present[np.argmin(counts)])]
+        raise ValueError(
+            f"class {rare!r} of dataset.y has 1 row; a stratified split into "
+            "training and test rows needs at least 2 rows per class."
+        )
+    return x, y, class_names, feature_types

@@ -77,7 +77,7 @@ class ShapesDetection(NamedTuple):
 
     def ground_truth(self):
         """A list with one `(boxes, classes)` pair per image, padding removed (the
-        format `kerasdl.models.boxes.mean_average_precision` takes)."""
+        format `kerasdl.models.detection.boxes.mean_average_precision` takes)."""
         return [self.objects(i) for i in range(len(self.images))]
 
 

@@ -9,7 +9,7 @@ from kerasdl.hypermodels.space import choice, float_range, int_range
 
 
 def _small_cnn_defaults() -> dict:
-    from kerasdl.models.cnn import SmallCNN
+    from kerasdl.models.cnn.small_cnn import SmallCNN
 
     signature = inspect.signature(SmallCNN.__init__)
     return {
@@ -71,7 +71,7 @@ class CNNHyperModel(ClassifierHyperModel):
         }
 
     def build_network(self, values):
-        from kerasdl.models.cnn import SmallCNN
+        from kerasdl.models.cnn.small_cnn import SmallCNN
 
         filters = tuple(
             int(values["filters"]) * 2**i for i in range(values["num_blocks"])

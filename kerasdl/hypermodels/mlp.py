@@ -51,7 +51,7 @@ class MLPHyperModel(ClassifierHyperModel):
         }
 
     def build_network(self, values):
-        from kerasdl.models.mlp import MLP
+        from kerasdl.models.mlp.mlp import MLP
 
         return MLP(
             self.input_shape,

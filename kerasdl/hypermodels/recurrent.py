@@ -6,7 +6,8 @@ from kerasdl._checks import check_int
 from kerasdl.hypermodels.base import ClassifierHyperModel
 from kerasdl.hypermodels.space import boolean, choice, float_range, int_range
 
-CELL_NAMES = ("lstm", "gru", "rnn")  # kerasdl.models.sequence.CELLS; rnn = SimpleRNN
+# The names of kerasdl.models.sequence.rnn_classifier.CELLS; rnn = SimpleRNN.
+CELL_NAMES = ("lstm", "gru", "rnn")
 
 
 class RecurrentHyperModel(ClassifierHyperModel):
@@ -76,7 +77,7 @@ class RecurrentHyperModel(ClassifierHyperModel):
         return self.sample_shape
 
     def build_network(self, values):
-        from kerasdl.models.sequence import build_sequence_classifier
+        from kerasdl.models.sequence.rnn_classifier import build_sequence_classifier
 
         return build_sequence_classifier(
             self.network_input_shape(values),

@@ -1,4 +1,4 @@
-"""`ResNetHyperModel`: the search space of `kerasdl.models.convnets.ResNet`."""
+"""`ResNetHyperModel`: the search space of `kerasdl.models.cnn.ResNet`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ UNTUNED = f"resnet{DEFAULT_DEPTH}"  # the registry entry the defaults equal
 
 
 def _resnet_defaults() -> dict:
-    from kerasdl.models.convnets import ResNet
+    from kerasdl.models.cnn import ResNet
 
     signature = inspect.signature(ResNet.__init__)
     return {
@@ -27,7 +27,7 @@ def _resnet_defaults() -> dict:
 
 
 class ResNetHyperModel(ClassifierHyperModel):
-    """Search space of the residual networks (`kerasdl.models.convnets.ResNet`).
+    """Search space of the residual networks (`kerasdl.models.cnn.ResNet`).
 
     Images below 64 pixels a side get ResNet's small-input layout (a 3x3 stride-1
     stem, no max-pool), as the registry's models do. Hyperparameters (defaults =
@@ -90,7 +90,7 @@ class ResNetHyperModel(ClassifierHyperModel):
             )
 
     def build_network(self, values):
-        from kerasdl.models.convnets.resnet import RESNET_CONFIGS, ResNet
+        from kerasdl.models.cnn.resnet import RESNET_CONFIGS, ResNet
 
         variant = f"resnet{values['depth']}"
         kwargs = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasdl._checks import check_float
+from kerasdl.data.dataset import table_arrays
 from kerasdl.hypermodels.registry import get_tabular_hypermodel
 
 
@@ -121,7 +122,6 @@ def _prepare_table(
     make the tabular HyperModel. Returns a dict of what the search needs."""
     from kerasdl.baselines.keras_tabular import KerasTabularRegressor
     from kerasdl.models.tabular import TableEncoder
-    from kerasdl.training.tabular_job import _checked_table
 
     user_data = x is not None or y is not None
     data = _table_dataset(family, dataset, x, y)
@@ -135,7 +135,7 @@ def _prepare_table(
         raise ValueError(
             f"search_space takes hyperparameters only; received {clash[0]!r}."
         )
-    x_all, y_all, class_names, feature_types = _checked_table(data)
+    x_all, y_all, class_names, feature_types = table_arrays(data, job="tune")
     task = data.task
     stratify = task == "classification"
     if user_data:

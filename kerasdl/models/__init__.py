@@ -5,30 +5,27 @@ builders and training settings; import it from its module. The GANs live in the
 subpackage `kerasdl.models.gans` and are re-exported here.
 """
 
-from kerasdl.models.autoencoder_plots import (
+from kerasdl.models.autoencoders.autoencoders import (
+    Autoencoder,
+    anomaly_detection_auc,
+    reconstruction_error,
+)
+from kerasdl.models.autoencoders.plots import (
     plot_interpolation,
     plot_latent_grid,
     plot_latent_samples,
     plot_latent_space,
     plot_reconstructions,
 )
-from kerasdl.models.autoencoders import (
-    Autoencoder,
-    anomaly_detection_auc,
-    reconstruction_error,
+from kerasdl.models.autoencoders.vae import (
+    VAE,
+    build_vae,
+    kl_divergence,
+    reconstruction_nll,
+    vae_decoder,
+    vae_encoder,
 )
-from kerasdl.models.boxes import (
-    Detections,
-    average_precision,
-    box_iou,
-    decode_predictions,
-    encode_targets,
-    gaussian_radius,
-    mean_average_precision,
-    non_max_suppression,
-)
-from kerasdl.models.cnn import SmallCNN
-from kerasdl.models.convnets import (
+from kerasdl.models.cnn import (
     VGG,
     VGG11,
     VGG16,
@@ -46,19 +43,28 @@ from kerasdl.models.convnets import (
     ResNet34,
     ResNet50,
 )
-from kerasdl.models.detection import CenterNet, CenterNetLoss, centernet_focal_loss
+from kerasdl.models.cnn.small_cnn import SmallCNN
+from kerasdl.models.detection.boxes import (
+    Detections,
+    average_precision,
+    box_iou,
+    decode_predictions,
+    encode_targets,
+    gaussian_radius,
+    mean_average_precision,
+    non_max_suppression,
+)
+from kerasdl.models.detection.centernet import (
+    CenterNet,
+    CenterNetLoss,
+    centernet_focal_loss,
+)
 from kerasdl.models.diffusion import (
     DDPM,
     NoiseSchedule,
     SinusoidalTimeEmbedding,
     diffusion_unet,
     plot_denoising_trajectory,
-)
-from kerasdl.models.forecasting import (
-    Forecaster,
-    evaluate_forecasts,
-    naive_forecast,
-    seasonal_naive_forecast,
 )
 from kerasdl.models.gans import (
     DCGAN,
@@ -69,15 +75,9 @@ from kerasdl.models.gans import (
     dcgan_discriminator,
     dcgan_generator,
 )
-from kerasdl.models.gradient_flow import (
-    clipping_experiment,
-    gradient_norm_by_distance,
-    plot_clipping,
-    plot_gradient_norms,
-)
-from kerasdl.models.mlp import MLP
-from kerasdl.models.perceptron import Perceptron, PerceptronClassifier
-from kerasdl.models.segmentation_metrics import (
+from kerasdl.models.mlp.mlp import MLP
+from kerasdl.models.mlp.perceptron import Perceptron, PerceptronClassifier
+from kerasdl.models.segmentation.metrics import (
     DiceCoefficient,
     DiceCrossEntropyLoss,
     IoUScore,
@@ -86,11 +86,27 @@ from kerasdl.models.segmentation_metrics import (
     segmentation_confusion_matrix,
     segmentation_report,
 )
-from kerasdl.models.seq2seq_lstm import Seq2SeqLSTM, make_teacher_forcing_inputs
-from kerasdl.models.sequence import (
+from kerasdl.models.segmentation.unet import UNet
+from kerasdl.models.sequence.forecasting import (
+    Forecaster,
+    evaluate_forecasts,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
+from kerasdl.models.sequence.rnn_classifier import (
     build_sequence_classifier,
     make_reversal_task,
     sequence_exact_match,
+)
+from kerasdl.models.sequence.seq2seq_lstm import (
+    Seq2SeqLSTM,
+    make_teacher_forcing_inputs,
+)
+from kerasdl.models.sequence.word2vec import (
+    Word2Vec,
+    plot_embeddings_2d,
+    skipgram_pairs,
+    unigram_distribution,
 )
 from kerasdl.models.tabular import (
     FT_TRANSFORMER_SMALL,
@@ -99,34 +115,16 @@ from kerasdl.models.tabular import (
     TabularMLP,
     TabularModel,
 )
-from kerasdl.models.transfer import (
+from kerasdl.models.transfer.backbones import (
     InferenceModeModel,
     application_names,
     backbone_blocks,
     build_transfer_model,
     feature_extractor,
-    fit_transfer,
     freeze_backbone,
     get_backbone,
     load_backbone,
     unfreeze_top_blocks,
-)
-from kerasdl.models.unet import UNet
-from kerasdl.models.vae import (
-    VAE,
-    build_vae,
-    kl_divergence,
-    reconstruction_nll,
-    vae_decoder,
-    vae_encoder,
-)
-from kerasdl.models.word2vec import (
-    Word2Vec,
-    plot_embeddings_2d,
-    skipgram_pairs,
-    train_word2vec,
-    unigram_distribution,
-    word2vec_corpus_ids,
 )
 
 __all__ = [
@@ -140,7 +138,6 @@ __all__ = [
     "backbone_blocks",
     "build_transfer_model",
     "feature_extractor",
-    "fit_transfer",
     "freeze_backbone",
     "get_backbone",
     "load_backbone",
@@ -181,12 +178,8 @@ __all__ = [
     "mean_average_precision",
     "average_precision",
     "sequence_exact_match",
-    "plot_gradient_norms",
-    "plot_clipping",
     "make_teacher_forcing_inputs",
     "make_reversal_task",
-    "gradient_norm_by_distance",
-    "clipping_experiment",
     "build_sequence_classifier",
     "Seq2SeqLSTM",
     "DCGAN",
@@ -224,9 +217,7 @@ __all__ = [
     "reconstruction_nll",
     "seasonal_naive_forecast",
     "skipgram_pairs",
-    "train_word2vec",
     "unigram_distribution",
     "vae_decoder",
     "vae_encoder",
-    "word2vec_corpus_ids",
 ]

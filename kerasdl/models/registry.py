@@ -99,7 +99,7 @@ def list_models(input_kind: str | None = None) -> list[str]:
 
 
 def _flat_mlp(input_shape, num_classes, **kwargs):
-    from kerasdl.models.mlp import MLP
+    from kerasdl.models.mlp.mlp import MLP
 
     size = 1
     for dim in input_shape:
@@ -108,19 +108,19 @@ def _flat_mlp(input_shape, num_classes, **kwargs):
 
 
 def _flat_cnn(input_shape, num_classes, **kwargs):
-    from kerasdl.models.cnn import SmallCNN
+    from kerasdl.models.cnn.small_cnn import SmallCNN
 
     return SmallCNN(input_shape, num_classes, flat_input=True, **kwargs)
 
 
 def flat_convnet(input_shape, num_classes, *, builder, **kwargs):
-    """A `kerasdl.models.convnets` builder (by name, e.g. `"ResNet18"`) behind a
+    """A `kerasdl.models.cnn` builder (by name, e.g. `"ResNet18"`) behind a
     Reshape from flat rows, as the registry trains it: `Input((h*w*c,)) ->
     Reshape "to_image" -> the convnet` (a nested model). Used by the registry's
     convnet entries and by `kerasdl.hypermodels.ResNetHyperModel`."""
     import keras
 
-    from kerasdl.models import convnets
+    from kerasdl.models import cnn as convnets
 
     input_shape = tuple(int(d) for d in input_shape)
     model = getattr(convnets, builder)(input_shape, num_classes, **kwargs)
@@ -145,7 +145,7 @@ def _convnet_spec(name, builder, description, **settings):
 
 
 def _convnet_specs():
-    """The convnets of `kerasdl.models.convnets`, with settings for small images.
+    """The convnets of `kerasdl.models.cnn`, with settings for small images.
 
     On 8x8 digits every model uses its small-input layout (see each class) and a
     narrower head than on ImageNet; the descriptions say what is scaled down.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "QLearningAgent": "kerasdl.rl.tabular",
+    "QLearningAgent": "kerasdl.rl.q_learning",
     "DQNAgent": "kerasdl.rl.dqn",
     "REINFORCEAgent": "kerasdl.rl.policy_gradient",
     "A2CAgent": "kerasdl.rl.policy_gradient",

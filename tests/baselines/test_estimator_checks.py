@@ -28,7 +28,7 @@ from kerasdl.baselines import (
 )
 from kerasdl.baselines.tuned import TunedClassifier
 from kerasdl.data import Standardizer
-from kerasdl.models.perceptron import PerceptronClassifier
+from kerasdl.models.mlp.perceptron import PerceptronClassifier
 
 TINY_MLP = {"depth": 1, "width": 8, "dropout": 0.0, "batch_norm": False}
 

@@ -20,7 +20,7 @@ and gives the same tokens (tested). The padding and start ids are never
 generated: the decoding distribution is the softmax of the logits with those two
 ids removed, and `sequence_log_prob` scores a sequence under that distribution.
 
-The task it is benchmarked on (`kerasdl.models.transformers.date_task`:
+The task it is benchmarked on (`kerasdl.data.date_task`:
 `DateTranslationTask` / `make_date_dataset`) is **synthetic**: no
 dataset shipped with a dependency holds sequence-to-sequence pairs, so dates are
 drawn at random and written in a dozen human formats ("saturday 9 may 1998",

@@ -1,8 +1,8 @@
 """Model families as functional Keras models in a class.
 
 The registry (`kerasdl.models.registry`) maps names such as `"mlp"` and `"cnn"` to
-builders and training settings; import it from its module. The GANs live in the
-subpackage `kerasdl.models.gans` and are re-exported here.
+builders and training settings; import it from its module. The families live in
+subpackages (gans/, transformers/, cnn/, ...) and are re-exported here.
 """
 
 from kerasdl.models.autoencoders.autoencoders import (
@@ -126,8 +126,34 @@ from kerasdl.models.transfer.backbones import (
     load_backbone,
     unfreeze_top_blocks,
 )
+from kerasdl.models.transformers import (
+    BertClassifier,
+    BertEncoder,
+    BertMaskedLM,
+    GPTLanguageModel,
+    MaskedLMDataset,
+    MaskedLMHead,
+    TransformerSeq2Seq,
+    ViTClassifier,
+    fill_mask,
+    mask_tokens,
+    masked_accuracy,
+    sample_next_token,
+)
 
 __all__ = [
+    "BertClassifier",
+    "BertEncoder",
+    "BertMaskedLM",
+    "GPTLanguageModel",
+    "MaskedLMDataset",
+    "MaskedLMHead",
+    "TransformerSeq2Seq",
+    "ViTClassifier",
+    "fill_mask",
+    "mask_tokens",
+    "masked_accuracy",
+    "sample_next_token",
     "FT_TRANSFORMER_SMALL",
     "FTTransformer",
     "TabularMLP",

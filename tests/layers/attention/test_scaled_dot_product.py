@@ -1,6 +1,7 @@
 """kerasdl.layers.attention.scaled_dot_product: the formula by hand, fused and
 written out, against a NumPy reference, with every kind of mask."""
 
+import keras
 import numpy as np
 import pytest
 from attention_helpers import (
@@ -17,6 +18,7 @@ from attention_helpers import (
     _reference_attention,
 )
 
+from kerasdl import backend
 from kerasdl.layers.attention import scaled_dot_product_attention
 
 # ---------------------------------------------------------------------------
@@ -131,3 +133,17 @@ def test_sdpa_bad_input_names_the_argument_and_shape():
         scaled_dot_product_attention(good, good, good, mask=np.ones(T, bool))
     with pytest.raises(ValueError, match=r"`dropout`"):
         scaled_dot_product_attention(good, good, good, dropout=1.0)
+
+
+@pytest.mark.parametrize("setting", [None, False, True])
+def test_fused_path_passes_the_flash_setting_the_backend_accepts(setting, monkeypatch):
+    """`keras.config.enable_flash_attention()` is honoured where the backend has a
+    flash kernel; TensorFlow has none (and raises for True), so it gets None."""
+    monkeypatch.setattr(keras.config, "is_flash_attention_enabled", lambda: setting)
+    expected = None if backend.name() == "tensorflow" else setting
+    assert backend.flash_attention_flag() is expected
+    if expected is not True:  # True needs a GPU/TPU kernel
+        q = _normal(B, T, H, D, seed=40)
+        reference, _ = _reference_attention(q, q, q, np.ones((1, 1, T, T), bool))
+        out = scaled_dot_product_attention(q, q, q)  # the fused path
+        np.testing.assert_allclose(_np(out), reference, atol=ATOL)

@@ -18,6 +18,7 @@ __all__ = ["AttentionAxes", "normalize_attention_axes"]
 
 
 def normalize_attention_axes(attention_axes):
+    """`attention_axes` as None or a tuple of ints; a clear error for anything else."""
     if attention_axes is None:
         return None
     if isinstance(attention_axes, int) and not isinstance(attention_axes, bool):

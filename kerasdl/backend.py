@@ -18,6 +18,10 @@ cannot be, lives here behind a small interface chosen once, at import:
 - `write_scalars`, `write_histograms` and `close_summaries`: TensorBoard event files
   (with `tf.summary`, which serves every backend since TensorFlow is a dependency;
   imported on first use only).
+- `flash_attention_flag()`: the `flash_attention` argument for
+  `keras.ops.dot_product_attention` that this backend accepts.
+- `keras_dropout_rnn_cell()`: the Keras class that `keras.layers.RNN` recognises as
+  a cell with per-sequence dropout masks (private in Keras; named only here).
 
 Supported backends: TensorFlow and JAX. On other backends the functions here raise a
 clear `NotImplementedError`.
@@ -26,6 +30,7 @@ clear `NotImplementedError`.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -661,3 +666,42 @@ def compile_input_gradient(fn: Callable, variables: Sequence) -> Callable:
         return compiled(x, *args)
 
     return gradient_fn
+
+
+# ---------------------------------------------------------------------------
+# The one Keras class that recurrent cells must inherit from
+
+
+_KERAS_DROPOUT_RNN_CELL = ("keras.src.layers.rnn.dropout_rnn_cell", "DropoutRNNCell")
+
+
+def keras_dropout_rnn_cell() -> type | None:
+    """Keras's `DropoutRNNCell`, or None where this Keras no longer has it there.
+
+    `keras.layers.RNN` draws a cell's dropout masks before its time loop (which keeps
+    the loop stateless, as JAX needs) and forgets them after each call only for cells
+    that are instances of this class, which Keras does not export. kerasdl's cells
+    inherit from it for that `isinstance` check alone and write the mask handling
+    themselves (`kerasdl.layers.recurrent.dropout`). This is the one place that names
+    the private module; `tests/test_backend.py` fails with a clear message if Keras
+    moves it.
+    """
+    module_name, class_name = _KERAS_DROPOUT_RNN_CELL
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    found = getattr(module, class_name, None)
+    return found if isinstance(found, type) else None
+
+
+def flash_attention_flag() -> bool | None:
+    """The `flash_attention` argument to pass to `keras.ops.dot_product_attention`.
+
+    The global setting (`keras.config.is_flash_attention_enabled()`: None lets the
+    backend decide, True/False force it), except on TensorFlow, which has no flash
+    kernel and raises for True: there always None.
+    """
+    if BACKEND == "tensorflow":
+        return None
+    return keras.config.is_flash_attention_enabled()

@@ -11,6 +11,7 @@ from kerasdl.layers.augmentation import (
     RandomContrast,
     RandomFlip,
     RandomRotation,
+    RandomShift,
     RandomTranslation,
     RandomZoom,
     make_augmentation,
@@ -27,7 +28,6 @@ from kerasdl.layers.positional import (
     RotaryEmbedding,
     SinusoidalPositionalEncoding,
 )
-from kerasdl.layers.random_shift import RandomShift
 from kerasdl.layers.recurrent import GRUCell, LSTMCell, SimpleRNNCell
 from kerasdl.layers.residual import ResidualBlock
 from kerasdl.layers.sampling import Sampling

@@ -11,7 +11,7 @@ import json
 import keras
 import numpy as np
 
-from kerasdl.plotting import plt, save_figure
+from kerasdl._figures import plt, save_figure
 
 __all__ = ["plot_attention_map"]
 

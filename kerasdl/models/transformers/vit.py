@@ -20,9 +20,9 @@ import keras
 from keras import ops
 
 from kerasdl._checks import check_float, check_int
+from kerasdl.layers.augmentation.shift import RandomShift
 from kerasdl.layers.patch_embedding import ClassToken, PatchEmbedding
 from kerasdl.layers.positional import LearnedPositionEmbedding
-from kerasdl.layers.random_shift import RandomShift
 from kerasdl.layers.transformer import TransformerEncoderBlock
 from kerasdl.models._checks import check_sample_shape
 

@@ -1,21 +1,7 @@
-"""Image augmentation that stays fast on every backend, and a pipeline builder.
+"""`make_augmentation`: a `keras.Sequential` of augmentation layers, named by steps.
 
-The layers (training only: the identity when `training` is falsy; each with its
-own `keras.random.SeedGenerator` and per-image random parameters):
-
-- geometric (`augmentation_geometric`, `augmentation_affine`, `random_shift`):
-  `RandomFlip`, `RandomRotation`, `RandomTranslation`, `RandomZoom`,
-  `RandomAffine` (the last three in one interpolation), `RandomShift`;
-- photometric (`augmentation_photometric`): `RandomBrightness`,
-  `RandomContrast`, `Cutout`;
-- label-mixing, as an input-pipeline step (`augmentation_mix`): `mix_batch`,
-  `MixUpDataset` (MixUp and CutMix).
-
-`make_augmentation(["rotation", "translation", ...])` stacks the layers in a
-`keras.Sequential` to put in front of a model (consecutive rotation /
-translation / zoom steps become one `RandomAffine`). Unlike Keras's own geometric
-preprocessing layers, none of these turns off XLA compilation of the model
-(see `augmentation_geometric` for why that matters on JAX).
+Consecutive rotation / translation / zoom steps become one `RandomAffine` (one
+interpolation instead of three).
 """
 
 from __future__ import annotations
@@ -23,37 +9,20 @@ from __future__ import annotations
 import keras
 
 from kerasdl._checks import check_int
-from kerasdl.layers.augmentation_affine import RandomAffine
-from kerasdl.layers.augmentation_geometric import (
+from kerasdl.layers.augmentation.affine import RandomAffine
+from kerasdl.layers.augmentation.geometric import (
     RandomFlip,
     RandomRotation,
     RandomTranslation,
     RandomZoom,
 )
-from kerasdl.layers.augmentation_mix import MixedBatch, MixUpDataset, mix_batch
-from kerasdl.layers.augmentation_photometric import (
+from kerasdl.layers.augmentation.photometric import (
     Cutout,
     RandomBrightness,
     RandomContrast,
 )
-from kerasdl.layers.random_shift import RandomShift
 
-__all__ = [
-    "AUGMENTATIONS",
-    "Cutout",
-    "MixUpDataset",
-    "MixedBatch",
-    "RandomAffine",
-    "RandomBrightness",
-    "RandomContrast",
-    "RandomFlip",
-    "RandomRotation",
-    "RandomShift",
-    "RandomTranslation",
-    "RandomZoom",
-    "make_augmentation",
-    "mix_batch",
-]
+__all__ = ["AUGMENTATIONS", "make_augmentation"]
 
 AUGMENTATIONS = (
     "flip",

@@ -1,30 +1,13 @@
-"""Geometric image augmentation that stays cheap on every backend.
+"""Geometric augmentation layers: `RandomFlip`, `RandomRotation`,
+`RandomTranslation` and `RandomZoom`, with per-image random parameters.
 
-Each layer draws its own random parameters per image and resamples with exact
-bilinear (or nearest) interpolation, but without an image projective transform:
-
-- translation and zoom move each axis on its own, so the resampling is two small
-  matrix products: per image, a `(height, height)` row-interpolation matrix and a
-  `(width, width)` column one, applied with `einsum` (each matrix row holds the
-  "tent" weights `max(0, 1 - |source - k|)` of one output row);
-- rotation is not separable: each output pixel reads its four neighbours at the
-  rotated source point through flat indices (`ops.take`) and blends them;
-- flips pick, per image, between the image and its mirror with `ops.where`.
-
-(`kerasdl.layers._resampling` holds the two resampling functions;
-`augmentation_affine.RandomAffine` does rotation, translation and zoom in one
-resampling, which is sharper and cheaper than three layers in a row.)
-
-Why this matters: Keras's own `RandomRotation`, `RandomTranslation` and
-`RandomZoom` set `supports_jit = False`, so a model that holds one is no longer
-XLA-compiled; on the JAX backend the whole training step then runs op by op and
-a small CNN's step becomes several times slower (on TensorFlow the step stays a
-graph, just without XLA). These layers keep the model jit-compilable. See
-`benchmarks/bench_augmentation.py`.
-
-Pixels that come from outside the image are `fill_value` (`fill_mode="constant"`,
-the same bilinear blend with the fill value as `keras.ops.image.affine_transform`)
-or the nearest edge pixel (`fill_mode="nearest"`). Images are channels-last.
+Translation and zoom resample each axis on its own (two small `einsum`s per
+image), rotation reads the four neighbours of each rotated source point, and
+flips choose per image with `ops.where` (`resampling` holds the interpolation;
+`affine.RandomAffine` does rotation, translation and zoom in one resampling).
+Unlike Keras's own geometric layers, which set `supports_jit = False` and so turn
+off XLA for the whole model, these keep the model jit-compilable (see
+`benchmarks/bench_augmentation.py`). Images are channels-last.
 """
 
 from __future__ import annotations
@@ -34,13 +17,13 @@ import math
 import keras
 from keras import ops
 
-from kerasdl.layers._augmentation_base import (
+from kerasdl.layers.augmentation.base import (
     ImageAugmentation,
     as_bounds,
     check_choice,
     check_range,
 )
-from kerasdl.layers._resampling import (
+from kerasdl.layers.augmentation.resampling import (
     FILL_MODES,
     INTERPOLATIONS,
     Resampling,

@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 from kerasdl._checks import check_float
-from kerasdl.layers._augmentation_base import (
+from kerasdl.layers.augmentation.base import (
     ImageAugmentation,
     as_bounds,
     check_range,

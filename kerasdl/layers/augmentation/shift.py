@@ -1,7 +1,7 @@
 """`RandomShift`: whole-pixel random shifts with one-hot selection matrices.
 
-Moved here from `kerasdl.models.transformers.vit` (which still re-exports it);
-its registered name stays `kerasdl>RandomShift`, so saved models load.
+Its registered name is `kerasdl>RandomShift` wherever the module lives, so saved
+models load.
 """
 
 from __future__ import annotations

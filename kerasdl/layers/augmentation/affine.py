@@ -15,8 +15,12 @@ import math
 import keras
 from keras import ops
 
-from kerasdl.layers._augmentation_base import as_bounds, check_range
-from kerasdl.layers._resampling import Resampling, affine_source, resample_points
+from kerasdl.layers.augmentation.base import as_bounds, check_range
+from kerasdl.layers.augmentation.resampling import (
+    Resampling,
+    affine_source,
+    resample_points,
+)
 
 __all__ = ["RandomAffine"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from keras import ops
 
 from kerasdl._checks import check_float
-from kerasdl.layers._augmentation_base import ImageAugmentation, check_choice
+from kerasdl.layers.augmentation.base import ImageAugmentation, check_choice
 
 __all__ = [
     "FILL_MODES",

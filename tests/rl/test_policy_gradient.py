@@ -6,11 +6,8 @@ import pytest
 from corridor import Corridor
 
 from kerasdl.rl import A2CAgent, REINFORCEAgent
-from kerasdl.rl.policy_gradient import (
-    discounted_returns,
-    gae_advantages,
-    sample_actions,
-)
+from kerasdl.rl.actor_critic_base import sample_actions
+from kerasdl.rl.returns import discounted_returns, gae_advantages
 
 SMALL = dict(hidden_units=(16,), verbose=0, seed=0)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kerasdl.rl import NStepAccumulator, ReplayBuffer
-from kerasdl.rl.policy_gradient import discounted_returns, gae_advantages
+from kerasdl.rl.returns import discounted_returns, gae_advantages
 
 OBS = np.zeros(3, "float32")
 

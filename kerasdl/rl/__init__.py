@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "QLearningAgent": "kerasdl.rl.q_learning",
+    "QLearningAgent": "kerasdl.rl.q_learning_agent",
     "DQNAgent": "kerasdl.rl.dqn",
     "REINFORCEAgent": "kerasdl.rl.reinforce",
     "A2CAgent": "kerasdl.rl.a2c",

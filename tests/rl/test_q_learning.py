@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from kerasdl.rl.q_learning import (
-    QLearningAgent,
     evaluate_tabular_policy,
     optimal_policy,
     q_update,
     value_iteration,
 )
+from kerasdl.rl.q_learning_agent import QLearningAgent
 
 # ---------------------------------------------------------------------------------
 # Tiny hand-made environments: every reward, termination and truncation is known.

@@ -29,9 +29,9 @@ from kerasdl.training.distribute import (
     distributed_scope,
     list_devices,
     make_distribution,
-    transformer_layout_map,
     use_virtual_cpu_devices,
 )
+from kerasdl.training.distribute_layouts import transformer_layout_map
 from kerasdl.training.lr_finder import LRFinderResult, find_learning_rate
 from kerasdl.training.optimizers import OPTIMIZERS, get_optimizer
 from kerasdl.training.schedules import (

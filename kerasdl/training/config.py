@@ -539,7 +539,9 @@ def _label_rule(loss):
             return None
     fn, kwargs = loss, {}
     if isinstance(loss, keras.losses.Loss):  # the wrappers keep the function
-        fn, kwargs = getattr(loss, "fn", None), getattr(loss, "_fn_kwargs", {})
+        fn = getattr(loss, "fn", None)
+        # The wrappers' configs hold the function's keyword arguments.
+        kwargs = loss.get_config() if fn is not None else {}
     if fn is keras.losses.sparse_categorical_crossentropy:
         return "sparse", kwargs.get("ignore_class")
     if fn in (

@@ -33,7 +33,8 @@ import numpy as np
 import pytest
 
 from kerasdl.training import distribute
-from kerasdl.training.config import TrainingConfig, train
+from kerasdl.training.config import TrainingConfig
+from kerasdl.training.fit import train
 
 BACKEND = keras.backend.backend()
 #: Relative tolerance between single- and multi-device per-step losses.

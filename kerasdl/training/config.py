@@ -19,16 +19,9 @@ history = train(model, x, y, config=config, loss="sparse_categorical_crossentrop
                 validation_split=0.1, out_dir="runs/demo")  # 3. compile + fit
 ```
 
-The global dtype policy stays as `setup()` left it (a model built afterwards in the
-same process, e.g. to load `best.keras` into, should match), and `train` does not
-reset it: the model keeps the policy it was built with whatever the global one is
-later. Use `with config.scope(): ...` to have the previous policy restored on exit.
-
-`distribution="data_parallel"` (or `"model_parallel"`, JAX only) spreads training
-over every device (see `kerasdl.training.distribute`): `setup()` makes that
-distribution the global one, and `scope()` enters it for the block, so the model
-built next places its weights on the devices; `train` then checks that the model
-is distributed and that every batch splits evenly over the devices.
+`setup()` leaves the global dtype policy set (`with config.scope():` restores it on
+exit), and with `distribution=` makes that distribution the global one, so the model
+built next places its weights on the devices (`kerasdl.training.distribute`).
 """
 
 from __future__ import annotations

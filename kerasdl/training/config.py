@@ -106,7 +106,7 @@ class TrainingConfig:
             `keras.distribution.DataParallel`, TensorFlow `MirroredStrategy`) or
             `"model_parallel"` (JAX only: a `(batch, model)` mesh over every
             device with the Transformer blocks' weights split over the `model`
-            axis, `kerasdl.training.distribute.transformer_layout_map`). Models
+            axis, `kerasdl.training.distribute_layouts.transformer_layout_map`). Models
             built after `setup()` or inside `scope()` are distributed;
             `batch_size` must then be a multiple of the number of batch slices.
 

@@ -141,7 +141,7 @@ def _make_optimizer(optimizer, schedule):
 
 
 def _trainable_copy(model: keras.Model, first_inputs) -> keras.Model:
-    """A clone of `model` holding the same weights, built and ready to compile.
+    """A clone of `model` holding the same state, built and ready to compile.
 
     The range test trains this copy, so `model` (its weights, optimizer, compiled
     state) stays exactly as it was. An unbuilt model stays unbuilt: its clone is
@@ -159,13 +159,22 @@ def _trainable_copy(model: keras.Model, first_inputs) -> keras.Model:
         ) from error
     clone(first_inputs)
     if model.built:
-        if len(clone.weights) != len(model.weights):
+        # All state, weights and seed-generator states alike, so that the clone
+        # draws the same dropout masks the model would have drawn.
+        pairs = list(zip(clone.variables, model.variables))
+        if len(clone.variables) != len(model.variables) or any(
+            tuple(copy.shape) != tuple(original.shape) for copy, original in pairs
+        ):
             raise ValueError(
-                f"The clone of {type(model).__name__} has {len(clone.weights)} "
-                f"weights and the model {len(model.weights)}; find_learning_rate "
-                "needs a get_config() that rebuilds the same layers."
+                f"The clone of {type(model).__name__} does not have the model's "
+                f"variables ({len(clone.variables)} vs {len(model.variables)}, or "
+                "other shapes); find_learning_rate needs a get_config() that "
+                "rebuilds the same layers."
             )
-        clone.set_weights(model.get_weights())
+        for copy, original in pairs:
+            # Through NumPy: on JAX the clone's train step donates its buffers, and
+            # a shared array would be deleted under the model.
+            copy.assign(np.array(keras.ops.convert_to_numpy(original.value)))
     return clone
 
 

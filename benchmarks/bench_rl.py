@@ -68,11 +68,8 @@ def run_here(args) -> dict:
 def tabular_rows(seeds) -> list[dict]:
     """Q-learning against value iteration's optimal policy (NumPy only)."""
     from kerasdl.recipes.rl import DEFAULT_STEPS
-    from kerasdl.rl.q_learning import (
-        QLearningAgent,
-        evaluate_tabular_policy,
-        optimal_policy,
-    )
+    from kerasdl.rl.q_learning import evaluate_tabular_policy, optimal_policy
+    from kerasdl.rl.q_learning_agent import QLearningAgent
 
     rows = []
     for env in ("FrozenLake-v1", "Taxi-v4"):

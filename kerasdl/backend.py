@@ -15,6 +15,12 @@ cannot be, lives here behind a small interface chosen once, at import:
   over the state that Keras's JAX trainer passes in, and `optimizer.stateless_apply`),
   so it is jit-compiled like any Keras train step.
 - `set_random_seed(seed)` and `enable_determinism()`: what reproducible runs need.
+- `sublayers`, `is_functional`, `graph_calls`, `run_graph`, `producing_layer`:
+  the private Keras internals kerasdl needs (no public API does this), each one small
+  function in `kerasdl/_backends/keras_internals.py`, checked by a test.
+- `distribution_impl()` and `supported_distributions()`: the per-backend half of
+  `kerasdl.training.distribute` (Keras's `keras.distribution` on JAX,
+  `tf.distribute.MirroredStrategy` on TensorFlow).
 - `write_scalars`, `write_histograms` and `close_summaries`: TensorBoard event files
   (with `tf.summary`, which serves every backend since TensorFlow is a dependency;
   imported on first use only).
@@ -39,15 +45,27 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from kerasdl._backends.keras_internals import (
+    KerasInternalsError as KerasInternalsError,
+)
+from kerasdl._backends.keras_internals import graph_calls as graph_calls
+from kerasdl._backends.keras_internals import is_functional as is_functional
+from kerasdl._backends.keras_internals import producing_layer as producing_layer
+from kerasdl._backends.keras_internals import run_graph as run_graph
+from kerasdl._backends.keras_internals import set_keras_seed
+from kerasdl._backends.keras_internals import sublayers as sublayers
+
 BACKEND = keras.backend.backend()
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
 if BACKEND == "tensorflow":
+    from kerasdl._backends import distribute_tensorflow as _distribute_impl
     from kerasdl._backends import tensorflow as _impl
 elif BACKEND == "jax":
+    from kerasdl._backends import distribute_jax as _distribute_impl
     from kerasdl._backends import jax as _impl
 else:  # pragma: no cover - exercised only on unsupported backends
-    _impl = None
+    _impl = _distribute_impl = None
 
 
 def name() -> str:
@@ -62,6 +80,25 @@ def _require_impl(what: str):
             f"KERAS_BACKEND is {BACKEND!r}."
         )
     return _impl
+
+
+def supported_distributions() -> tuple[str, ...]:
+    """The distribution kinds this backend can train with (empty if none)."""
+    return () if _distribute_impl is None else _distribute_impl.DISTRIBUTIONS
+
+
+def distribution_impl():
+    """The backend's half of `kerasdl.training.distribute` (`_backends/distribute_*`).
+
+    Raises:
+        NotImplementedError: On a backend without distributed training.
+    """
+    if _distribute_impl is None:  # pragma: no cover - unsupported backends only
+        raise NotImplementedError(
+            "Distributed training is implemented for the "
+            f"{', '.join(SUPPORTED_BACKENDS)} backends; KERAS_BACKEND is {BACKEND!r}."
+        )
+    return _distribute_impl
 
 
 def enable_determinism() -> None:
@@ -82,14 +119,10 @@ def set_random_seed(seed: int) -> None:
         keras.utils.set_random_seed(seed)
         return
     try:
-        from keras.src.backend.common import global_state
-        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
-    except ImportError:  # pragma: no cover - Keras moved its internals
+        set_keras_seed(seed)
+    except KerasInternalsError:  # pragma: no cover - tests/test_keras_internals.py
         keras.utils.set_random_seed(seed)
         return
-    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
     random.seed(seed)
     np.random.seed(seed)
     if BACKEND == "torch":  # pragma: no cover - torch is not a default dependency

@@ -410,3 +410,26 @@ def test_compile_update_rejects_bad_arguments():
     update = kb.compile_update(lambda x: model(x), opt, model.weights)
     with pytest.raises(ValueError, match="scalar loss"):
         update(np.ones((2, 3), "float32"))
+
+
+def test_distribution_seam_offers_the_backend_half_of_distribute():
+    expected = {
+        "jax": ("data_parallel", "model_parallel"),
+        "tensorflow": ("data_parallel",),
+    }[kb.name()]
+    assert kb.supported_distributions() == expected
+    impl = kb.distribution_impl()
+    assert impl.DISTRIBUTIONS == expected
+    for name in (
+        "set_virtual_cpu_devices",
+        "make_data_parallel",
+        "current_distribution",
+        "set_global_distribution",
+        "num_replicas",
+        "model_replicas",
+        "model_scope",
+        "shard_shapes",
+        "partition_spec",
+        "EVEN_BATCHES_REQUIRED",
+    ):
+        assert hasattr(impl, name), name

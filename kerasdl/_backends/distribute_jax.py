@@ -14,6 +14,9 @@ import contextlib
 import jax
 import keras
 
+#: The distribution kinds JAX trains with.
+DISTRIBUTIONS = ("data_parallel", "model_parallel")
+
 #: Every batch must split evenly over the data-parallel replicas (JAX cannot shard
 #: a batch of 6 over 4 devices, and a failed step leaves the model unusable).
 EVEN_BATCHES_REQUIRED = True
@@ -33,6 +36,11 @@ def set_virtual_cpu_devices(count: int) -> None:
             "before any JAX or Keras computation, or start Python with "
             f"XLA_FLAGS=--xla_force_host_platform_device_count={count}."
         ) from None
+
+
+def make_data_parallel(devices: list[str]):
+    """A `keras.distribution.DataParallel` over Keras device names."""
+    return keras.distribution.DataParallel(devices=devices)
 
 
 def current_distribution():

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+#: The distribution kinds TensorFlow trains with (`keras.distribution` is JAX-only).
+DISTRIBUTIONS = ("data_parallel",)
+
 #: Every batch must split evenly over the replicas: Keras's TensorFlow trainer sums
 #: the replicas' first evaluation batch to build the metrics, which fails for
 #: slices of different sizes.
@@ -35,7 +38,7 @@ def set_virtual_cpu_devices(count: int) -> None:
         ) from None
 
 
-def make_strategy(devices: list[str]):
+def make_data_parallel(devices: list[str]):
     """A `MirroredStrategy` over Keras device names such as `"cpu:0"`, `"gpu:1"`."""
     return tf.distribute.MirroredStrategy(devices=[f"/{name}" for name in devices])
 

@@ -29,6 +29,7 @@ import zipfile
 
 import numpy as np
 
+from kerasdl._keras_home import keras_home
 from kerasdl.data.dataset import Dataset
 
 __all__ = [
@@ -112,11 +113,6 @@ class DatasetUnavailableError(ValueError):
 # Cache location
 
 
-def _keras_home() -> str:
-    home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
-    return os.path.expanduser(home)
-
-
 def keras_cache_dir() -> str:
     """Return the folder Keras caches datasets in.
 
@@ -126,14 +122,14 @@ def keras_cache_dir() -> str:
     Returns:
         The absolute path (it may not exist yet).
     """
-    return os.path.join(_keras_home(), "datasets")
+    return os.path.join(keras_home(), "datasets")
 
 
 def _search_dirs() -> list[str]:
     # keras.utils.get_file falls back to /tmp/.keras when the home is not writable.
     # (os.access is also False for a home that does not exist yet.)
     dirs = [keras_cache_dir()]
-    if not os.access(_keras_home(), os.W_OK):
+    if not os.access(keras_home(), os.W_OK):
         tmp = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
         dirs.append(os.path.join(tmp, ".keras", "datasets"))
     return dirs
@@ -297,7 +293,7 @@ def _cached_or_downloaded_npz(key: str, label: str, loader: str, download: bool)
             fname=fname,
             origin=remote["origin"],
             file_hash=remote["file_hash"],
-            cache_dir=_keras_home(),
+            cache_dir=keras_home(),
             cache_subdir="datasets",
         )
     except Exception as exc:
@@ -396,7 +392,7 @@ def load_fashion_mnist(subset: str = "train", *, download: bool = True) -> Datas
                 _get_file(
                     fname=n,
                     origin=base + n,
-                    cache_dir=_keras_home(),
+                    cache_dir=keras_home(),
                     cache_subdir=os.path.join("datasets", "fashion-mnist"),
                 )
                 for n in names
@@ -500,7 +496,7 @@ def load_cifar10(subset: str = "train", *, download: bool = True) -> Dataset:
                 origin=origin,
                 extract=True,
                 file_hash=_REMOTE["cifar10"]["file_hash"],
-                cache_dir=_keras_home(),
+                cache_dir=keras_home(),
                 cache_subdir="datasets",
             )
             batch_dir = os.path.join(extracted, _CIFAR_DIR)

@@ -41,19 +41,14 @@ import pandas as pd
 
 from kerasdl.data.dataset import FEATURE_ROLES, Dataset
 from kerasdl.doctor import data_checks
-from kerasdl.doctor.data_checks import (
+from kerasdl.doctor.array_checks import (
     _CONFLICT_ERROR,
     _DUPLICATE_WARNING,
     _LEAK_ERROR,
-    _TASKS,
-    _as_labels,
     _check_class_balance,
-    _check_test_size,
-    _class_label,
-    _count,
-    _pct,
-    _split_indices,
 )
+from kerasdl.doctor.array_inputs import _TASKS, _as_labels, _class_label, _count, _pct
+from kerasdl.doctor.data_checks import _check_test_size, _split_indices
 from kerasdl.doctor.findings import Finding
 from kerasdl.doctor.table_columns import (
     _check_cardinality,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kerasdl.doctor.data_checks import _SHOW, _count, _names, _pct
+from kerasdl.doctor.array_inputs import _SHOW, _count, _names, _pct
 from kerasdl.doctor.findings import Finding
 
 # Missing cells: share of rows (in any one column) at and above which it is a warning.

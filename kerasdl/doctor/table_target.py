@@ -12,12 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kerasdl.doctor.data_checks import (
-    _check_samples_per_class,
-    _class_label,
-    _count,
-    _pct,
-)
+from kerasdl.doctor.array_checks import _check_samples_per_class
+from kerasdl.doctor.array_inputs import _class_label, _count, _pct
 from kerasdl.doctor.findings import Finding
 from kerasdl.doctor.table_columns import _MISSING_WARNING, _listed
 

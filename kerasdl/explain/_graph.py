@@ -13,8 +13,8 @@ of the activation (the next layer *and* a skip connection's `Add`) sees the prob
 tensor, because the probe sits on the layer's output, not on an edge of the graph.
 
 Functional models (including `keras.Model` subclasses built from inputs and outputs,
-such as `kerasdl.models.SmallCNN`) are re-run with Keras's own graph executor
-(`Functional._run_through_graph`, the method `Functional.call` uses); Sequential
+such as `kerasdl.models.SmallCNN`) are re-run with Keras's own graph executor, which
+only private Keras API reaches (`kerasdl.backend.run_graph` isolates it); Sequential
 models layer by layer; nested functional or Sequential sub-models recursively.
 """
 
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+
+from kerasdl import backend as kb
 
 #: Keras layers whose output is a convolution's feature map.
 CONV_LAYERS = (
@@ -36,17 +38,9 @@ def graph_kind(layer) -> str | None:
     """`"functional"`, `"sequential"`, or None for a layer without a graph."""
     if isinstance(layer, keras.Sequential):
         return "sequential"
-    if isinstance(layer, keras.Model) and hasattr(layer, "_run_through_graph"):
-        if getattr(layer, "_nodes_by_depth", None) is not None:
-            return "functional"
+    if kb.is_functional(layer):
+        return "functional"
     return None
-
-
-def _sublayers(layer) -> list:
-    flatten = getattr(layer, "_flatten_layers", None)
-    if flatten is None:  # pragma: no cover - Keras moved its internals
-        return []
-    return list(flatten(include_self=False, recursive=True))
 
 
 def is_convolutional(layer) -> bool:
@@ -55,7 +49,7 @@ def is_convolutional(layer) -> bool:
         return True
     if graph_kind(layer) is not None:
         return False
-    return any(isinstance(sub, CONV_LAYERS) for sub in _sublayers(layer))
+    return any(isinstance(sub, CONV_LAYERS) for sub in kb.sublayers(layer))
 
 
 def walk_layers(model) -> list:
@@ -94,12 +88,7 @@ def count_calls(model, target) -> int:
     if kind == "sequential":
         operations = list(model.layers)
     else:
-        operations = [
-            node.operation
-            for nodes in model._nodes_by_depth.values()
-            for node in nodes
-            if node.operation is not None and not node.is_input
-        ]
+        operations = [op for op, _ in kb.graph_calls(model)]
     total = 0
     for op in operations:
         if op is target:
@@ -117,8 +106,7 @@ def output_layer(model):
     if graph_kind(model) == "sequential":
         layer = model.layers[-1] if model.layers else None
     else:
-        history = getattr(model.outputs[0], "_keras_history", None)
-        layer = getattr(history, "operation", None)
+        layer = kb.producing_layer(model.outputs[0])
     if layer is not None and graph_kind(layer) is not None:
         return output_layer(layer)
     return layer
@@ -213,9 +201,4 @@ def run_with_probe(
         for layer in model.layers:
             x = operation_fn(layer)(x)
         return x
-    outputs = model._run_through_graph(
-        keras.tree.flatten(inputs), operation_fn=operation_fn
-    )
-    if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
-        outputs = outputs[0]
-    return outputs
+    return kb.run_graph(model, inputs, operation_fn)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl import backend as kb
 from kerasdl.explain import _graph
 
 __all__ = ["flat_image_reshape", "image_input_model"]
@@ -66,16 +67,13 @@ def flat_image_reshape(model):
         return first if _image_shape(first) is not None else None
     source = inputs[0]
     consumers = [
-        node
-        for nodes in model._nodes_by_depth.values()
-        for node in nodes
-        if node.operation is not None
-        and not node.is_input
-        and any(tensor is source for tensor in node.input_tensors)
+        op
+        for op, input_tensors in kb.graph_calls(model)
+        if any(tensor is source for tensor in input_tensors)
     ]
     if len(consumers) != 1 or any(out is source for out in model.outputs):
         return None
-    layer = consumers[0].operation
+    layer = consumers[0]
     return layer if _image_shape(layer) is not None else None
 
 
@@ -122,9 +120,7 @@ def image_input_model(model):
                 return lambda *args, **kwargs: image
             return op
 
-        outputs = model._run_through_graph([image], operation_fn=operation_fn)
-        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
-            outputs = outputs[0]
+        outputs = kb.run_graph(model, [image], operation_fn)
     view = keras.Model(image, outputs, name=f"{model.name}_image_input")
     # A plain attribute: Keras would otherwise track the view as a sub-model.
     object.__setattr__(model, _VIEW_ATTRIBUTE, view)

@@ -17,7 +17,8 @@ import numpy as np
 
 from kerasdl.data import Dataset, Standardizer, check_xy, train_val_test_split
 from kerasdl.models.registry import get_model_spec
-from kerasdl.training.config import TrainingConfig, train
+from kerasdl.training.config import TrainingConfig
+from kerasdl.training.fit import train
 
 RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"

@@ -23,15 +23,16 @@ from kerasdl.training.callbacks import (
     TENSORBOARD_DIR,
     make_callbacks,
 )
-from kerasdl.training.config import PRECISIONS, TrainingConfig, train
+from kerasdl.training.config import PRECISIONS, TrainingConfig
 from kerasdl.training.distribute import (
     DISTRIBUTIONS,
     distributed_scope,
     list_devices,
     make_distribution,
-    transformer_layout_map,
     use_virtual_cpu_devices,
 )
+from kerasdl.training.distribute_layouts import transformer_layout_map
+from kerasdl.training.fit import train
 from kerasdl.training.lr_finder import LRFinderResult, find_learning_rate
 from kerasdl.training.optimizers import OPTIMIZERS, get_optimizer
 from kerasdl.training.schedules import (

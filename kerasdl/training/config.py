@@ -1,10 +1,10 @@
-"""`TrainingConfig` and `train`: every training choice in one validated object.
+"""`TrainingConfig`: every training choice in one validated object.
 
 The config names the optimizer, its schedule, clipping and gradient accumulation, the
 numeric precision, the seed, the epochs and batch size and the callbacks. It builds
 each piece from Keras's own parts (`get_optimizer`, `get_schedule`,
-`make_callbacks`, `set_seed`, `keras.config.set_dtype_policy`) and `train` runs
-`model.fit` with them.
+`make_callbacks`, `set_seed`, `keras.config.set_dtype_policy`);
+`kerasdl.training.fit.train` runs `model.fit` with them.
 
 Order matters once: `config.setup()` seeds the random generators and sets the global
 dtype policy, and both take effect when layers are *built*. So:
@@ -19,30 +19,20 @@ history = train(model, x, y, config=config, loss="sparse_categorical_crossentrop
                 validation_split=0.1, out_dir="runs/demo")  # 3. compile + fit
 ```
 
-The global dtype policy stays as `setup()` left it (a model built afterwards in the
-same process, e.g. to load `best.keras` into, should match), and `train` does not
-reset it: the model keeps the policy it was built with whatever the global one is
-later. Use `with config.scope(): ...` to have the previous policy restored on exit.
-
-`distribution="data_parallel"` (or `"model_parallel"`, JAX only) spreads training
-over every device (see `kerasdl.training.distribute`): `setup()` makes that
-distribution the global one, and `scope()` enters it for the block, so the model
-built next places its weights on the devices; `train` then checks that the model
-is distributed and that every batch splits evenly over the devices.
+`setup()` leaves the global dtype policy set (`with config.scope():` restores it on
+exit), and with `distribution=` makes that distribution the global one, so the model
+built next places its weights on the devices (`kerasdl.training.distribute`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import numbers
 import os
-import warnings
 from dataclasses import dataclass, field
 
 import keras
-import numpy as np
 
 from kerasdl.training import callbacks as _callbacks
 from kerasdl.training import distribute as _distribute
@@ -50,7 +40,7 @@ from kerasdl.training import optimizers as _optimizers
 from kerasdl.training import schedules as _schedules
 from kerasdl.training.seeding import set_seed
 
-__all__ = ["PRECISIONS", "TrainingConfig", "train"]
+__all__ = ["PRECISIONS", "TrainingConfig"]
 
 #: Values of `TrainingConfig.precision` (Keras dtype policy names).
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -116,7 +106,7 @@ class TrainingConfig:
             `keras.distribution.DataParallel`, TensorFlow `MirroredStrategy`) or
             `"model_parallel"` (JAX only: a `(batch, model)` mesh over every
             device with the Transformer blocks' weights split over the `model`
-            axis, `kerasdl.training.distribute.transformer_layout_map`). Models
+            axis, `kerasdl.training.distribute_layouts.transformer_layout_map`). Models
             built after `setup()` or inside `scope()` are distributed;
             `batch_size` must then be a multiple of the number of batch slices.
 
@@ -448,354 +438,3 @@ class TrainingConfig:
                 f"Unknown TrainingConfig field(s) {unknown}; the fields are {names}."
             )
         return cls(**data)
-
-
-# -------------------------------------------------------------------------------------
-# train
-# -------------------------------------------------------------------------------------
-
-
-def _num_samples(x) -> int | None:
-    """The number of samples of array-like input (arrays, lists/dicts of arrays)."""
-    sizes = []
-    for leaf in keras.tree.flatten(x):
-        try:
-            sizes.append(int(leaf.shape[0]))
-        except (AttributeError, IndexError, TypeError):
-            return None
-    return sizes[0] if sizes else None
-
-
-def _batches_per_epoch(x, batch_size: int, validation_split: float) -> int | None:
-    """Batches `fit` will run per epoch, or None when it cannot be known up front."""
-    num_samples = _num_samples(x)
-    if num_samples is not None:
-        # As `fit` splits: the first floor(n * (1 - split)) samples train.
-        train_samples, _ = _distribute.validation_split_sizes(
-            num_samples, validation_split
-        )
-        return max(1, math.ceil(train_samples / batch_size))
-    try:
-        length = len(x)  # sized datasets: the number of batches
-    except Exception:  # unsized datasets and generators
-        return None
-    return int(length) if length else None
-
-
-# -- input checks, once per `train` call, before anything is compiled or run -----------
-
-
-def _named_leaves(value, name):
-    """`(name, leaf)` for every leaf of array input: `x`, `x['key']`, `x[0]`."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _named_leaves(item, f"{name}[{key!r}]")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            yield from _named_leaves(item, f"{name}[{i}]")
-    else:
-        yield name, value
-
-
-def _as_array(leaf):
-    """A NumPy array for NumPy and pandas leaves; None for anything else (backend
-    tensors, datasets, generators are not materialised here)."""
-    if isinstance(leaf, np.ndarray):
-        return leaf
-    if hasattr(leaf, "to_numpy") and hasattr(leaf, "iloc"):  # pandas
-        try:
-            return np.asarray(leaf.to_numpy())
-        except (TypeError, ValueError):
-            return None
-    return None
-
-
-def _check_finite(value, name) -> None:
-    """Refuse NaN/inf in the floating-point NumPy (or pandas) leaves of `value`."""
-    for leaf_name, leaf in _named_leaves(value, name):
-        array = _as_array(leaf)
-        if array is None or array.dtype.kind not in "fc":
-            continue
-        finite = np.isfinite(array)
-        if finite.all():
-            continue
-        count = int(array.size - np.count_nonzero(finite))
-        first = tuple(int(i) for i in np.argwhere(~finite)[0])
-        raise ValueError(
-            f"`{leaf_name}` holds {count} NaN or infinite value(s), the first at "
-            f"index {first} (value {array[first].item()!r}); received an array of "
-            f"shape {array.shape}. One such value turns the loss into NaN at the "
-            "first batch that holds it: impute or drop it before training."
-        )
-
-
-def _label_rule(loss):
-    """`("sparse", ignore_class)`, `("binary", None)` or None, from `loss` as
-    `compile` takes it (a name, a `keras.losses` function or loss object)."""
-    if isinstance(loss, str):
-        try:
-            loss = keras.losses.get(loss)
-        except (ValueError, TypeError):
-            return None
-    fn, kwargs = loss, {}
-    if isinstance(loss, keras.losses.Loss):  # the wrappers keep the function
-        fn, kwargs = getattr(loss, "fn", None), getattr(loss, "_fn_kwargs", {})
-    if fn is keras.losses.sparse_categorical_crossentropy:
-        return "sparse", kwargs.get("ignore_class")
-    if fn in (
-        keras.losses.binary_crossentropy,
-        keras.losses.binary_focal_crossentropy,
-    ):
-        return "binary", None
-    return None
-
-
-def _output_units(model, x) -> int | None:
-    """The size of the last axis of the model's single output, if known up front."""
-    try:
-        outputs = model.outputs
-    except (AttributeError, ValueError):
-        outputs = None
-    if outputs:
-        if len(outputs) != 1:
-            return None
-        units = outputs[0].shape[-1]
-    elif type(model).compute_output_shape is not keras.Model.compute_output_shape:
-        # A subclassed model that states its output shape (GPTLanguageModel does).
-        array = _as_array(x)
-        if array is None or array.ndim == 0:
-            return None
-        try:
-            units = model.compute_output_shape((None, *array.shape[1:]))[-1]
-        except Exception:  # a shape it cannot state is left for fit to find
-            return None
-    else:
-        return None
-    return int(units) if isinstance(units, int) else None
-
-
-def _check_labels(model, x, y, loss, name) -> None:
-    """Integer labels must index the model's outputs (sparse categorical losses);
-    binary targets must lie in [0, 1]. NumPy/pandas `y` only."""
-    rule = _label_rule(loss)
-    labels = _as_array(y)
-    if rule is None or labels is None or labels.size == 0:
-        return
-    if labels.dtype.kind not in "iuf":
-        return
-    kind, ignore_class = rule
-    flat = labels.reshape(-1)
-    loss_name = getattr(loss, "name", None) or getattr(loss, "__name__", loss)
-    if kind == "binary":
-        low, high = flat.min(), flat.max()
-        if low < 0 or high > 1:
-            raise ValueError(
-                f"`{name}` must hold targets in [0, 1] for {loss_name}; received "
-                f"values from {low.item()!r} to {high.item()!r}."
-            )
-        return
-    if ignore_class is not None:
-        flat = flat[flat != ignore_class]
-        if flat.size == 0:
-            return
-    if flat.dtype.kind == "f":
-        fractional = np.flatnonzero(flat != np.floor(flat))
-        if fractional.size:
-            first = int(fractional[0])
-            raise ValueError(
-                f"`{name}` must hold integer class labels for {loss_name}; received "
-                f"a non-integer label {flat[first].item()!r} (flat index {first}). "
-                "Fractional labels would be truncated silently."
-            )
-    units = _output_units(model, x)
-    if units is None:
-        return
-    outside = np.flatnonzero((flat < 0) | (flat >= units))
-    if outside.size:
-        first = int(outside[0])
-        hint = (
-            " With one output unit, use binary_crossentropy instead."
-            if units == 1
-            else ""
-        )
-        raise ValueError(
-            f"`{name}` must hold class labels in [0, {units}) for {loss_name}: the "
-            f"model has {units} output units; received {outside.size} label(s) "
-            f"outside, values from {flat.min().item()!r} to {flat.max().item()!r} "
-            f"(the first at flat index {first}: {flat[first].item()!r}). Such labels "
-            "train on a meaningless loss (exactly 0.0 on JAX) instead of failing."
-            + hint
-        )
-
-
-def _check_inputs(model, x, y, loss, validation_data) -> None:
-    _check_finite(x, "x")
-    _check_finite(y, "y")
-    _check_labels(model, x, y, loss, "y")
-    if isinstance(validation_data, tuple | list) and validation_data:
-        _check_finite(validation_data[0], "validation_data[0]")
-        if len(validation_data) > 1:
-            _check_finite(validation_data[1], "validation_data[1]")
-            _check_labels(
-                model,
-                validation_data[0],
-                validation_data[1],
-                loss,
-                "validation_data[1]",
-            )
-
-
-def _check_distribution(model, x, config, validation_split, validation_data) -> None:
-    """The model is distributed as configured and every batch splits evenly."""
-    replicas = _distribute.model_replicas(model)
-    if config.distribution is not None and replicas is None:
-        raise ValueError(
-            f"config.distribution is {config.distribution!r} but the model's weights "
-            "are on one device: build the model after config.setup() or inside "
-            "`with config.scope():` (weights are placed when they are created)."
-        )
-    if replicas is None or replicas <= 1:
-        return
-    train_samples = validation_samples = None
-    samples = _num_samples(x)
-    if samples is not None:
-        train_samples, validation_samples = _distribute.validation_split_sizes(
-            samples, validation_split
-        )
-    if isinstance(validation_data, tuple | list) and validation_data:
-        validation_samples = _num_samples(validation_data[0])
-    _distribute.check_batches(
-        replicas, config.batch_size, train_samples, validation_samples
-    )
-
-
-def train(
-    model: keras.Model,
-    x,
-    y=None,
-    *,
-    config: TrainingConfig,
-    loss,
-    metrics=None,
-    validation_data=None,
-    validation_split: float = 0.0,
-    out_dir: str | os.PathLike | None = None,
-    callbacks=(),
-    shuffle: bool = True,
-) -> keras.callbacks.History:
-    """Compile `model` with the config's optimizer and fit it with its callbacks.
-
-    Call `config.setup()` before building `model` (see the module docstring). The
-    model is (re)compiled with `config.make_optimizer(...)` (its schedule spans
-    `config.epochs`), `loss` and `metrics`, then `model.fit` runs `config.epochs`
-    epochs of `config.batch_size` with `config.make_callbacks(out_dir)` followed by
-    `callbacks`. If `out_dir/backup/` holds the state of an interrupted run, training
-    resumes from it. The global dtype policy is left as it is.
-
-    Input checks, before anything is compiled or run (cheap: one pass over each
-    array per call): NaN/inf in NumPy or pandas `x`, `y` and `validation_data`,
-    and labels against the loss and the model's output units. A
-    `tf.data.Dataset`, a `keras.utils.PyDataset` or a generator is not read
-    ahead of `fit`, so its batches are not checked (check the arrays before
-    wrapping them).
-
-    If `config.monitor` is a validation quantity (`"val_..."`) but there is no
-    validation data, early stopping and checkpointing watch the training quantity
-    instead (`"loss"` for `"val_loss"`), with a warning.
-
-    Args:
-        model: A built `keras.Model` (functional models are built on creation).
-        x: Inputs, as for `fit` (arrays, a dict of arrays, a `tf.data.Dataset`,
-            a `keras.utils.PyDataset`, ...).
-        y: Targets for array inputs.
-        config: The `TrainingConfig`.
-        loss: As for `compile`.
-        metrics: As for `compile`.
-        validation_data: As for `fit`.
-        validation_split: As for `fit` (array inputs only), in [0, 1).
-        out_dir: Folder for the checkpoint, log, TensorBoard files and backup;
-            None writes nothing.
-        callbacks: Extra callbacks, run after the configured ones.
-        shuffle: Shuffle array inputs each epoch (as for `fit`).
-
-    Returns:
-        The `keras.callbacks.History` of the fit.
-
-    Raises:
-        TypeError: If `model` is not a Keras model or `config` not a
-            `TrainingConfig`.
-        ValueError: If the model was built under another dtype policy than
-            `config.precision`, or `validation_split` is outside [0, 1); if a
-            NumPy (or pandas) `x`, `y` or `validation_data` array holds NaN or
-            inf; if NumPy labels do not fit the loss: with a sparse categorical
-            loss, labels that are not integers or fall outside `[0, units)` of
-            the model's output (an `ignore_class` is allowed), with a binary
-            loss, targets outside [0, 1]; with a
-            distributed model (or `config.distribution`): if the model is not
-            distributed as configured, or a batch (the last, partial ones
-            included) does not split evenly over the data-parallel replicas.
-
-    Example:
-        >>> config = TrainingConfig(epochs=3, seed=0)
-        >>> config.setup()
-        >>> model = build_model()
-        >>> history = train(model, x, y, config=config, loss="mse", out_dir="runs/a")
-    """
-    if not isinstance(config, TrainingConfig):
-        raise TypeError(
-            f"config must be a TrainingConfig; received {type(config).__name__}."
-        )
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model; received {type(model).__name__}."
-        )
-    policy = model.dtype_policy.name
-    if policy != config.precision:
-        raise ValueError(
-            f"The model was built with dtype policy {policy!r} but "
-            f"config.precision is {config.precision!r}. Call config.setup() before "
-            "building the model: layers take the global dtype policy when they are "
-            "created."
-        )
-    if (
-        not isinstance(validation_split, numbers.Real)
-        or not 0.0 <= validation_split < 1.0
-    ):
-        raise ValueError(
-            f"validation_split must be in [0, 1); received {validation_split!r}."
-        )
-    _check_inputs(model, x, y, loss, validation_data)
-    array_input = _num_samples(x) is not None
-    _check_distribution(model, x, config, validation_split, validation_data)
-    steps = _batches_per_epoch(x, config.batch_size, validation_split)
-    # On TensorFlow the optimizer's variables must live under the model's strategy.
-    with _distribute.model_scope(model):
-        optimizer = config.make_optimizer(steps_per_epoch=steps)
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-
-    callback_config = config
-    has_validation = validation_data is not None or validation_split > 0
-    watches = config.early_stopping_patience is not None or (
-        config.checkpoint and out_dir is not None
-    )
-    if config.monitor.startswith("val_") and not has_validation and watches:
-        fallback = config.monitor[len("val_") :]
-        warnings.warn(
-            f"config.monitor is {config.monitor!r} but there is no validation data; "
-            f"early stopping and checkpointing watch {fallback!r} instead.",
-            stacklevel=2,
-        )
-        callback_config = dataclasses.replace(config, monitor=fallback)
-    all_callbacks = callback_config.make_callbacks(out_dir) + list(callbacks)
-
-    return model.fit(
-        x,
-        y,
-        batch_size=config.batch_size if array_input else None,
-        epochs=config.epochs,
-        verbose=config.verbose,
-        callbacks=all_callbacks,
-        validation_data=validation_data,
-        validation_split=validation_split,
-        shuffle=shuffle,
-    )

@@ -1,21 +1,13 @@
 """Training on several devices: data parallel (both backends), model parallel (JAX).
 
-Two ways to spread training over devices:
+Data parallel copies the weights to every device and splits the batch (JAX:
+`keras.distribution.DataParallel`; TensorFlow: `tf.distribute.MirroredStrategy`);
+model parallel (JAX only) also splits the weights named in a `LayoutMap` over a
+`(batch, model)` mesh (`kerasdl.training.distribute_layouts`). This module holds the
+device choice, `make_distribution`/`distributed_scope`, and the queries `train` makes
+(replicas, even batches); the per-backend half is behind `kerasdl.backend`.
 
-* **Data parallel**: every device holds a whole copy of the weights and runs the
-  step on its slice of the batch; the gradients are averaged over the devices
-  before the (identical) update. Same result as one device with the whole batch,
-  up to float rounding. JAX: `keras.distribution.DataParallel`; TensorFlow:
-  `tf.distribute.MirroredStrategy`.
-* **Model parallel** (JAX only): the devices form a 2-D mesh `(batch, model)`;
-  the weights named in a `keras.distribution.LayoutMap` are *split* along the
-  `model` axis (each device stores a slice), the others are replicated, and the
-  batch is split along the `batch` axis. XLA inserts the communication. For the
-  Transformer blocks of `kerasdl.layers`, `transformer_layout_map` splits the
-  attention heads and the feed-forward width (Megatron-LM's layout).
-
-The weights are placed when they are *created*, so build the model inside the
-scope (or after `TrainingConfig(distribution=...).setup()`):
+Weights are placed when they are created, so build the model inside the scope:
 
 ```python
 with distributed_scope("data_parallel"):          # all devices
@@ -23,16 +15,9 @@ with distributed_scope("data_parallel"):          # all devices
     train(model, x, y, config=config, loss="mse")  # batch_size % devices == 0
 ```
 
-Without several accelerators, split the CPU into virtual devices first thing in
-the process (`use_virtual_cpu_devices(4)`, or
-`XLA_FLAGS=--xla_force_host_platform_device_count=4` on JAX): that shows how the
-pieces fit and checks the numbers, not a speed-up.
-
-Every batch must split evenly over the data-parallel replicas, the last partial
-batch of an epoch included (`check_batches`; `train` checks before fitting). On
-JAX this also holds for `predict`/`evaluate` inside the scope, and with Keras
-3.15 a step that fails there (`IndivisibleError`) leaves the model's variables
-unusable; outside the scope, `predict` takes any batch size.
+Without accelerators, `use_virtual_cpu_devices(4)` first thing in the process
+splits the CPU, to check the pieces fit (not for speed). Every batch, the last
+partial one included, must split evenly over the replicas (`check_batches`).
 """
 
 from __future__ import annotations
@@ -43,7 +28,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 import keras
 
+from kerasdl import backend as kb
 from kerasdl._checks import check_int
+from kerasdl.training.distribute_layouts import (
+    BATCH_AXIS,
+    MODEL_AXIS,
+    TRANSFORMER_LAYOUT_RULES,
+    CheckedModelParallel,
+    transformer_layout_map,
+)
 
 __all__ = [
     "BATCH_AXIS",
@@ -69,44 +62,6 @@ __all__ = [
 
 #: Values of `kind` (and of `TrainingConfig.distribution`, with None).
 DISTRIBUTIONS = ("data_parallel", "model_parallel")
-#: The mesh axis names of model-parallel distributions.
-BATCH_AXIS = "batch"
-MODEL_AXIS = "model"
-
-#: Weight-path regexes of `kerasdl.layers.MultiHeadAttention` and the blocks'
-#: feed-forward layers, and how each weight is split over the `model` axis: the
-#: query/key/value projections by head, the output projection by head (its input
-#: side), the first feed-forward layer by output unit and the second by input
-#: unit. So each device computes whole heads and a slice of the feed-forward
-#: width, and each block needs one all-reduce after attention and one after the
-#: feed-forward network (Shoeybi et al., 2019, "Megatron-LM").
-TRANSFORMER_LAYOUT_RULES = {
-    r"(?:.*/)?(?:query|key|value)_kernel": (None, MODEL_AXIS, None),
-    r"(?:.*/)?(?:query|key|value)_bias": (MODEL_AXIS, None),
-    r"(?:.*/)?output_kernel": (MODEL_AXIS, None, None),
-    r"(?:.*/)?ffn_intermediate/kernel": (None, MODEL_AXIS),
-    r"(?:.*/)?ffn_intermediate/bias": (MODEL_AXIS,),
-    r"(?:.*/)?ffn_output/kernel": (MODEL_AXIS, None),
-}
-
-_SUPPORTED = {
-    "jax": ("data_parallel", "model_parallel"),
-    "tensorflow": ("data_parallel",),
-}
-
-
-def _impl():
-    backend = keras.backend.backend()
-    if backend == "jax":
-        from kerasdl._backends import distribute_jax as impl
-    elif backend == "tensorflow":
-        from kerasdl._backends import distribute_tensorflow as impl
-    else:  # pragma: no cover - exercised only on unsupported backends
-        raise NotImplementedError(
-            "Distributed training is implemented for the JAX and TensorFlow "
-            f"backends; KERAS_BACKEND is {backend!r}."
-        )
-    return impl
 
 
 def check_kind(kind, name: str = "kind") -> str | None:
@@ -120,8 +75,8 @@ def check_kind(kind, name: str = "kind") -> str | None:
         raise ValueError(
             f"{name} must be None or one of {list(DISTRIBUTIONS)}; received {kind!r}."
         )
-    backend = keras.backend.backend()
-    if kind is not None and kind not in _SUPPORTED.get(backend, ()):
+    backend = kb.name()
+    if kind is not None and kind not in kb.supported_distributions():
         if kind == "model_parallel":
             raise ValueError(
                 f"{name}='model_parallel' is JAX-only (keras.distribution."
@@ -167,7 +122,7 @@ def use_virtual_cpu_devices(count: int) -> None:
         RuntimeError: If the runtime already started with another device count.
     """
     count = check_int("count", count)
-    _impl().set_virtual_cpu_devices(count)
+    kb.distribution_impl().set_virtual_cpu_devices(count)
 
 
 def _resolve_devices(devices) -> list[str]:
@@ -206,85 +161,6 @@ def _resolve_devices(devices) -> list[str]:
     if len(set(names)) != len(names):
         raise ValueError(f"devices lists a device twice; received {list(devices)}.")
     return names
-
-
-# -------------------------------------------------------------------------------------
-# Layouts
-# -------------------------------------------------------------------------------------
-
-
-def transformer_layout_map(mesh, rules: Mapping | None = None):
-    """A `keras.distribution.LayoutMap` that splits Transformer blocks over `model`.
-
-    Applies `TRANSFORMER_LAYOUT_RULES` (the attention heads and the feed-forward
-    width of `kerasdl.layers.TransformerEncoderBlock`/`TransformerDecoderBlock`
-    and of `kerasdl.layers.MultiHeadAttention`, whatever model holds them: GPT,
-    BERT, ViT, encoder-decoder). Every other weight (embeddings, norms, heads)
-    is replicated. The split sizes must divide by the mesh's `model` axis: the
-    number of heads and the feed-forward width.
-
-    Args:
-        mesh: A `keras.distribution.DeviceMesh` with a `"model"` axis.
-        rules: Optional `{path_regex: axes}` used instead of the default rules
-            (each weight path may match at most one regex; regexes must match
-            the whole path, as `LayoutMap` uses `re.fullmatch`).
-
-    Returns:
-        The `LayoutMap`.
-
-    Example:
-        >>> mesh = keras.distribution.DeviceMesh(
-        ...     (2, 2), ("batch", "model"), list_devices())
-        >>> distribution = keras.distribution.ModelParallel(
-        ...     layout_map=transformer_layout_map(mesh), batch_dim_name="batch")
-    """
-    if not isinstance(mesh, keras.distribution.DeviceMesh):
-        raise ValueError(
-            "mesh must be a keras.distribution.DeviceMesh; received "
-            f"{type(mesh).__name__}."
-        )
-    if MODEL_AXIS not in mesh.axis_names:
-        raise ValueError(
-            f"mesh must have a {MODEL_AXIS!r} axis to split weights along; received "
-            f"axis names {list(mesh.axis_names)}."
-        )
-    layout_map = keras.distribution.LayoutMap(mesh)
-    for pattern, axes in (TRANSFORMER_LAYOUT_RULES if rules is None else rules).items():
-        layout_map[pattern] = tuple(axes)
-    return layout_map
-
-
-def _check_layout(variable, layout) -> None:
-    """Clear errors where JAX would fail deep inside `device_put`."""
-    shape = tuple(variable.shape)
-    axes = tuple(layout.axes)
-    if len(axes) != len(shape):
-        raise ValueError(
-            f"The layout {axes} for weight {variable.path!r} has {len(axes)} axes "
-            f"but the weight has shape {shape}; fix the LayoutMap rule that "
-            "matches this path."
-        )
-    mesh = layout.device_mesh
-    for dim, (size, axis) in enumerate(zip(shape, axes, strict=True)):
-        if axis is None:
-            continue
-        parts = mesh.shape[list(mesh.axis_names).index(axis)]
-        if size % parts:
-            raise ValueError(
-                f"Weight {variable.path!r} of shape {shape} cannot be split along "
-                f"mesh axis {axis!r} ({parts} devices): its dimension {dim} has "
-                f"size {size}, not a multiple of {parts}. Choose model_axis to "
-                "divide the number of heads and the feed-forward width."
-            )
-
-
-class _CheckedModelParallel(keras.distribution.ModelParallel):
-    """`ModelParallel` that checks each layout against its weight's shape."""
-
-    def get_variable_layout(self, variable):
-        layout = super().get_variable_layout(variable)
-        _check_layout(variable, layout)
-        return layout
 
 
 # -------------------------------------------------------------------------------------
@@ -340,10 +216,7 @@ def make_distribution(
                     f"{name} is for kind='model_parallel'; received {name}={value!r} "
                     "with kind='data_parallel'."
                 )
-        names = _resolve_devices(devices)
-        if keras.backend.backend() == "tensorflow":
-            return _impl().make_strategy(names)
-        return keras.distribution.DataParallel(devices=names)
+        return kb.distribution_impl().make_data_parallel(_resolve_devices(devices))
 
     if isinstance(layout_map, keras.distribution.LayoutMap):
         if devices is not None or model_axis is not None:
@@ -352,7 +225,7 @@ def make_distribution(
                 f"model_axis=None; received devices={devices!r}, "
                 f"model_axis={model_axis!r}."
             )
-        return _CheckedModelParallel(
+        return CheckedModelParallel(
             layout_map=layout_map, batch_dim_name=layout_map.device_mesh.axis_names[0]
         )
     names = _resolve_devices(devices)
@@ -386,7 +259,7 @@ def make_distribution(
             "mesh -> LayoutMap or a keras.distribution.LayoutMap; received "
             f"{layout_map!r}."
         )
-    return _CheckedModelParallel(layout_map=layout_map, batch_dim_name=BATCH_AXIS)
+    return CheckedModelParallel(layout_map=layout_map, batch_dim_name=BATCH_AXIS)
 
 
 @contextlib.contextmanager
@@ -422,7 +295,7 @@ def distributed_scope(
 def current_distribution():
     """The distribution in force (JAX: `keras.distribution.distribution()`;
     TensorFlow: the strategy of the enclosing scope or the global one), or None."""
-    return _impl().current_distribution()
+    return kb.distribution_impl().current_distribution()
 
 
 def set_global_distribution(distribution) -> None:
@@ -431,7 +304,7 @@ def set_global_distribution(distribution) -> None:
     JAX: `keras.distribution.set_distribution`; TensorFlow:
     `tf.distribute.experimental_set_strategy` (not allowed inside a scope).
     """
-    _impl().set_global_distribution(distribution)
+    kb.distribution_impl().set_global_distribution(distribution)
 
 
 def num_replicas(distribution) -> int:
@@ -442,7 +315,7 @@ def num_replicas(distribution) -> int:
     """
     if distribution is None:
         return 1
-    return _impl().num_replicas(distribution)
+    return kb.distribution_impl().num_replicas(distribution)
 
 
 def model_replicas(model: keras.Model) -> int | None:
@@ -456,13 +329,13 @@ def model_replicas(model: keras.Model) -> int | None:
             matching distribution is current (the model was built in a scope
             that has been left).
     """
-    return _impl().model_replicas(model)
+    return kb.distribution_impl().model_replicas(model)
 
 
 def model_scope(model: keras.Model):
     """The context to create the model's optimizer in (its strategy's scope on
     TensorFlow; the current distribution on JAX)."""
-    return _impl().model_scope(model)
+    return kb.distribution_impl().model_scope(model)
 
 
 def shard_shapes(variable) -> list[tuple[int, ...]]:
@@ -471,7 +344,7 @@ def shard_shapes(variable) -> list[tuple[int, ...]]:
     A replicated variable shows its whole shape on every device; a variable split
     over `m` devices along an axis shows that axis divided by `m`.
     """
-    return _impl().shard_shapes(variable)
+    return kb.distribution_impl().shard_shapes(variable)
 
 
 def partition_spec(variable) -> tuple:
@@ -479,7 +352,7 @@ def partition_spec(variable) -> tuple:
 
     JAX: read from the array's `NamedSharding`; TensorFlow (mirrored): all None.
     """
-    return _impl().partition_spec(variable)
+    return kb.distribution_impl().partition_spec(variable)
 
 
 def check_batches(
@@ -508,7 +381,9 @@ def check_batches(
             f"batch_size={batch_size} does not split over the {replicas} "
             f"data-parallel replicas (devices); use a multiple of {replicas}."
         )
-    if not _impl().EVEN_BATCHES_REQUIRED:  # pragma: no cover - both backends need it
+    if (
+        not kb.distribution_impl().EVEN_BATCHES_REQUIRED
+    ):  # pragma: no cover - both backends need it
         return
     for what, samples in (
         ("training", train_samples),

@@ -9,11 +9,6 @@ import pytest
 
 from kerasdl.models import MLP
 from kerasdl.training import LRFinderResult, find_learning_rate, set_seed
-from kerasdl.training.lr_finder import (
-    ExponentialRangeSchedule,
-    smooth_losses,
-    suggest_learning_rate,
-)
 
 
 @pytest.fixture
@@ -101,37 +96,6 @@ def test_recorded_rates_are_the_rates_applied():
     assert result.smoothed_losses == result.losses  # smoothing=0
 
 
-def test_schedule_matches_recorded_rates():
-    schedule = ExponentialRangeSchedule(1e-6, 10.0, steps=200)
-    steps = np.array([0, 1, 57, 199, 250])
-    values = [float(keras.ops.convert_to_numpy(schedule(s))) for s in steps]
-    expected = 1e-6 * 1e7 ** (np.minimum(steps, 199) / 199)
-    np.testing.assert_allclose(values, expected, rtol=1e-5)
-    np.testing.assert_allclose(schedule.rates(251)[steps], expected, rtol=1e-12)
-    clone = ExponentialRangeSchedule.from_config(schedule.get_config())
-    assert clone.get_config() == schedule.get_config()
-
-
-def test_smoothing_is_bias_corrected():
-    np.testing.assert_allclose(smooth_losses([3.0, 3.0, 3.0], 0.9), [3.0, 3.0, 3.0])
-    # avg_1 = 0.1 * 1 * 0.9 + 0.1 * 2 = 0.29, / (1 - 0.81) = 1.526...
-    assert smooth_losses([1.0, 2.0], 0.9)[1] == pytest.approx(0.29 / 0.19)
-
-
-def test_suggestion_rule_on_a_known_curve():
-    """A sigmoid drop centred at 1e-2 (steepest there), then a rise."""
-    lrs = np.logspace(-6, 1, 200)
-    t = np.log10(lrs)
-    curve = 3.0 - 2.0 / (1.0 + np.exp(-3.0 * (t + 2.0))) + np.maximum(0, t) ** 2
-    suggestion, min_loss_lr, steepest_lr = suggest_learning_rate(lrs, curve, 0.98)
-    assert suggestion == steepest_lr
-    assert suggestion == pytest.approx(1e-2, rel=0.1)
-    assert min_loss_lr == pytest.approx(1.0, rel=0.1)
-    # The minimum before the warm-up has ended: fall back to min_loss_lr / 10.
-    rising = np.linspace(1.0, 2.0, 200)
-    assert suggest_learning_rate(lrs, rising, 0.98) == (1e-7, 1e-6, None)
-
-
 def test_weights_and_compiled_state_restored():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(96, 6)).astype("float32")
@@ -197,6 +161,70 @@ def test_optimizer_instance_is_cloned_not_used(linear_data):
     assert not optimizer.built
     assert int(optimizer.iterations) == 0
     assert float(optimizer.learning_rate) == pytest.approx(0.5)
+
+
+def test_model_and_optimizer_untouched_by_the_run(linear_data):
+    """The range test trains a clone: the model given is never trained or compiled."""
+    x, y = linear_data
+    model = linear_model()
+    optimizer = keras.optimizers.SGD(0.05, momentum=0.5)
+    model.compile(optimizer, "mse", metrics=["mae"])
+    weights = model.get_weights()
+    loss, train_function = model.loss, model.train_function
+
+    result = find_learning_rate(
+        model, x, y, loss="mae", optimizer="adam", min_lr=1e-4, steps=20, seed=0
+    )
+    assert len(set(result.losses)) > 1  # the clone did train
+    for kept, original in zip(model.get_weights(), weights):
+        np.testing.assert_array_equal(kept, original)
+    assert model.compiled and model.optimizer is optimizer
+    assert model.loss is loss and model.train_function is train_function is None
+    assert not optimizer.built and int(optimizer.iterations) == 0
+    assert float(optimizer.learning_rate) == pytest.approx(0.05)
+
+    history = model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    assert set(history.history) == {"loss", "mae"}
+    assert int(optimizer.iterations) == 8
+
+
+@pytest.mark.filterwarnings("ignore:The smoothed loss")  # 12 steps: no real curve
+def test_the_clone_carries_the_seed_state_so_runs_repeat():
+    """The clone copies every variable, dropout seed states included: two runs with
+    one `seed` give the same curve, and the model's own next draws are unchanged."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(64, 6)).astype("float32")
+    y = rng.integers(0, 3, size=64)
+    set_seed(0)
+    model = MLP((6,), 3, depth=2, width=16, dropout=0.5)
+    model(x[:2])
+    states = [np.array(v) for v in model.variables]
+    runs = [
+        find_learning_rate(
+            model, x, y, loss="sparse_categorical_crossentropy", min_lr=1e-3,
+            max_lr=1.0, steps=12, seed=0,
+        ).losses
+        for _ in range(2)
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    for kept, original in zip(model.variables, states):
+        np.testing.assert_array_equal(np.array(kept), original)
+
+
+def test_a_model_that_cannot_be_cloned_is_refused(linear_data):
+    class NoConfig(keras.Model):
+        def __init__(self, units):
+            super().__init__()
+            self.dense = keras.layers.Dense(units)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    x, y = linear_data
+    model = NoConfig(1)
+    model(x[:2])
+    with pytest.raises(ValueError, match="could not be cloned: NoConfig needs a"):
+        find_learning_rate(model, x, y, loss="mse", steps=20, seed=0)
 
 
 def test_nan_stops_the_run_and_a_range_too_high_is_reported(linear_data):

@@ -176,7 +176,7 @@ class WGANGP(_WassersteinGAN):
         check_positive("gp_weight", gp_weight, allow_zero=True)
         batch_norms = [
             layer.name
-            for layer in critic._flatten_layers()
+            for layer in kb.sublayers(critic, include_self=True)
             if isinstance(layer, keras.layers.BatchNormalization)
         ]
         if batch_norms:

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import keras
 
+from kerasdl import backend as kb
 from kerasdl._checks import check_float, check_int
+from kerasdl._keras_home import keras_home
 
 __all__ = [
     "BACKBONE_LAYER_NAME",
@@ -65,16 +67,6 @@ def application_names() -> list[str]:
         for name in dir(keras.applications)
         if name[:1].isupper() and callable(getattr(keras.applications, name))
     )
-
-
-def _keras_home() -> Path:
-    """The folder Keras caches downloads in: asked of Keras itself (it falls back
-    to /tmp/.keras when ~/.keras is not writable), else `$KERAS_HOME`/~/.keras."""
-    try:
-        from keras.src.backend.config import keras_home
-    except ImportError:  # a Keras without that (private) accessor
-        return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
-    return Path(keras_home()).expanduser()
 
 
 def _check_weights_file(weights) -> Path:
@@ -158,7 +150,7 @@ def load_backbone(source, *, input_shape=None, weights=None, **builder_kwargs):
             raise
         raise ValueError(
             f"weights='imagenet' for {source} could not be loaded: Keras downloads "
-            f"the file once into {_keras_home() / 'models'} and that failed "
+            f"the file once into {Path(keras_home()) / 'models'} and that failed "
             f"({error}). Offline, copy the file there from a machine that has it, "
             "or pass weights=PATH to a weights file you have."
         ) from error
@@ -275,7 +267,7 @@ def _set_trainable(layer, value) -> None:
     unfrozen block, or the sublayers of a block loaded with trainable=False.
     """
     value = bool(value)
-    for sublayer in layer._flatten_layers(include_self=True):
+    for sublayer in kb.sublayers(layer, include_self=True):
         sublayer.trainable = value
 
 
@@ -457,7 +449,7 @@ def unfreeze_top_blocks(model, num_blocks, *, train_batchnorm=False) -> list[str
     for layer in backbone.layers:
         _set_trainable(layer, id(layer) in unfrozen)
     if not train_batchnorm:
-        for layer in backbone._flatten_layers(include_self=False):
+        for layer in kb.sublayers(backbone):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False
     return [name for name, _ in top]

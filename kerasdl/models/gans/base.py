@@ -27,8 +27,8 @@ def output_layer(model):
     """The layer that computes `model`'s (first) output; for a nested model, the
     layer inside it. None when it cannot be told."""
     try:
-        layer = model.outputs[0]._keras_history.operation
-    except (AttributeError, IndexError, TypeError, ValueError):
+        layer = kb.producing_layer(model.outputs[0])
+    except (AttributeError, IndexError, TypeError, ValueError, kb.KerasInternalsError):
         layers = getattr(model, "layers", None)
         layer = layers[-1] if layers else None
     if isinstance(layer, keras.Model) and layer is not model:

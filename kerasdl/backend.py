@@ -34,8 +34,9 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from kerasdl._backends import SUPPORTED_BACKENDS
+
 BACKEND = keras.backend.backend()
-SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
 if BACKEND == "tensorflow":
     from kerasdl._backends import tensorflow as _impl

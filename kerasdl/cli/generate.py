@@ -1,10 +1,10 @@
 """`kerasdl generate`: continue a text prompt with the GPT model `kerasdl train gpt`
 wrote (`kerasdl.models.transformers.language.generate_text`); the model and
-tokenizer files are checked first, each mistake in one line."""
+tokenizer files are checked first (`kerasdl._checks.check_keras_file`,
+`kerasdl.data.text.check_char_tokenizer_file`), each mistake in one line."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from kerasdl._checks import check_keras_file
@@ -42,49 +42,8 @@ def add_parser(subparsers):
     return p
 
 
-def _check_tokenizer(path: Path, flag: str | None) -> None:
-    """A one-line error, naming the file, when `path` is not the char tokenizer
-    `kerasdl train gpt` writes (tokenizer.json)."""
-    from kerasdl.data.text import CharTokenizer
-
-    where = f"{flag} {str(path)!r}" if flag else f"{str(path)!r}"
-    if not path.is_file():
-        if flag:
-            raise CLIError(f"{flag}: no tokenizer file at {str(path)!r}.")
-        raise CLIError(
-            f"No tokenizer beside the model: {str(path)!r} is missing (kerasdl "
-            "train gpt writes it; pass --tokenizer PATH)."
-        )
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:  # invalid JSON or not UTF-8
-        raise CLIError(f"{where} is not valid JSON: {error}.") from error
-    if not isinstance(config, dict):
-        raise CLIError(
-            f"{where} holds a JSON {type(config).__name__} ({config!r:.40}), not the "
-            "object `kerasdl train gpt` writes ({'kind': 'char', 'vocabulary': "
-            "[...]})."
-        )
-    if config.get("kind") != CharTokenizer.kind:
-        raise CLIError(
-            f"{where} holds a {config.get('kind')!r} tokenizer; kerasdl generate "
-            f"needs the {CharTokenizer.kind!r} tokenizer `kerasdl train gpt` writes."
-        )
-    vocabulary = config.get("vocabulary")
-    if not isinstance(vocabulary, list) or not all(
-        isinstance(token, str) for token in vocabulary
-    ):
-        raise CLIError(
-            f"{where}: 'vocabulary' must be a list of strings; received "
-            f"{vocabulary!r:.60}."
-        )
-    try:
-        CharTokenizer(vocabulary)
-    except ValueError as error:
-        raise CLIError(f"{where}: {error}") from error
-
-
 def run(args) -> int:
+    from kerasdl.data.text import check_char_tokenizer_file
     from kerasdl.models.transformers.language import generate_text, load_char_lm
 
     path = args.model
@@ -102,7 +61,7 @@ def run(args) -> int:
             "`kerasdl train gpt` writes."
         )
     tokenizer_path = args.tokenizer or path.parent / "tokenizer.json"
-    _check_tokenizer(tokenizer_path, "--tokenizer" if args.tokenizer else None)
+    check_char_tokenizer_file(tokenizer_path, "--tokenizer" if args.tokenizer else None)
     model, tokenizer = load_char_lm(path, tokenizer_path)
     text = generate_text(
         model,

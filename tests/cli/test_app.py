@@ -139,3 +139,21 @@ def test_cli_compiles_jax_for_the_cpu_at_xla_level_1(monkeypatch):
         before = os.environ["XLA_FLAGS"]
         environment.use_fast_xla_compilation()
         assert os.environ["XLA_FLAGS"] == before
+
+
+def test_the_cli_and_the_seam_offer_the_same_backends():
+    # One list: kerasdl._backends.SUPPORTED_BACKENDS, read by both without Keras.
+    code = (
+        "import sys\n"
+        "from kerasdl._backends import SUPPORTED_BACKENDS\n"
+        "from kerasdl.cli import build_parser\n"
+        "assert 'keras' not in sys.modules\n"
+        "action = next(a for a in build_parser()._actions if a.dest == 'backend')\n"
+        "assert tuple(action.choices) == SUPPORTED_BACKENDS, action.choices\n"
+        "import kerasdl.backend\n"
+        "assert kerasdl.backend.SUPPORTED_BACKENDS is SUPPORTED_BACKENDS\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -1,17 +1,22 @@
 """`kerasdl explain gradcam|saliency`: a Grad-CAM or saliency heatmap of a saved image
-classifier for one image file. The model and image are read by
-`kerasdl.explain.image_file`; the heatmaps come from `kerasdl.explain`; this module
-writes heatmap.png, overlay.png, heatmap.npy and explanation.json.
-"""
+classifier for one image file (`kerasdl.explain.image_file.explain_image_file`, which
+writes heatmap.png, overlay.png, heatmap.npy and explanation.json)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from kerasdl.cli.common import CLIError
-
 NAME = "explain"
+
+#: explain_image_file's arguments as this command's flags (for its error messages).
+ARGUMENT_NAMES = {
+    "model_path": "--model",
+    "image_path": "--image",
+    "class_index": "--class-index",
+    "layer": "--layer",
+    "smooth_samples": "--smoothgrad",
+    "noise": "--noise",
+}
 
 # What kerasdl.explain.image_file.read_image_for_model does, for --help.
 PREPROCESSING = (
@@ -102,131 +107,22 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    import numpy as np
-    from keras import ops
-
-    from kerasdl._figures import plt
-    from kerasdl.explain import (
-        default_target_layer,
-        grad_cam,
-        overlay_heatmap,
-        saliency,
-        save_explanation,
-    )
-    from kerasdl.explain.image_file import (
-        class_names_beside,
-        load_image_classifier,
-        read_image_for_model,
-    )
+    from kerasdl.explain.image_file import explain_image_file, format_explanation
 
     method = args.explain_method
-    model, view, shape, model_path = load_image_classifier(args.model, name="--model")
-    image, full_image, preprocessing = read_image_for_model(
-        args.image, shape, invert=args.invert, name="--image"
-    )
-    image_shape = full_image.shape
-    outputs = np.asarray(ops.convert_to_numpy(view(image[None], training=False)))
-    if outputs.ndim != 2:
-        raise CLIError(
-            f"--model {str(model_path)!r} returns shape {outputs.shape}; explain "
-            "needs a classifier returning (batch, num_classes)."
-        )
-    outputs = outputs[0].astype("float64")
-    num_classes = len(outputs)
-    predicted = int(np.argmax(outputs))
-    class_index = predicted if args.class_index is None else args.class_index
-    if not 0 <= class_index < num_classes:
-        raise CLIError(
-            f"--class-index {args.class_index} is out of range: the model has "
-            f"{num_classes} classes (0..{num_classes - 1})."
-        )
-    try:
-        if method == "gradcam":
-            layer = args.layer or default_target_layer(view)
-            heatmap = grad_cam(view, image, class_index=class_index, layer_name=layer)
-        else:
-            if args.smoothgrad < 0:
-                raise CLIError(
-                    f"--smoothgrad must be >= 0; received {args.smoothgrad}."
-                )
-            if not args.noise >= 0:
-                raise CLIError(f"--noise must be >= 0; received {args.noise}.")
-            layer = None
-            heatmap = saliency(
-                view,
-                image,
-                class_index=class_index,
-                smooth_samples=args.smoothgrad,
-                noise=args.noise,
-                seed=args.seed,
-            )
-    except ValueError as error:
-        where = (
-            f"--layer {args.layer!r}"
-            if method == "gradcam" and args.layer
-            else f"--model {str(model_path)!r}"
-        )
-        raise CLIError(f"{where}: {error}") from error
-
     out = args.out or Path("runs") / "explain" / args.image.stem
-    out.mkdir(parents=True, exist_ok=True)
-    names = class_names_beside(model_path)
-    if names is not None and len(names) != num_classes:
-        names = None
-
-    def label(k):
-        return f"{k} ({names[k]})" if names and names[k] != str(k) else str(k)
-
-    probabilities = bool(
-        np.all(outputs >= 0) and np.all(outputs <= 1) and abs(outputs.sum() - 1) < 1e-3
+    record = explain_image_file(
+        args.model,
+        args.image,
+        out,
+        method=method,
+        class_index=args.class_index,
+        layer=getattr(args, "layer", None),
+        smooth_samples=getattr(args, "smoothgrad", 0),
+        noise=getattr(args, "noise", 0.1),
+        seed=getattr(args, "seed", 0),
+        invert=args.invert,
+        argument_names=ARGUMENT_NAMES,
     )
-    score = "p" if probabilities else "score"
-    title = (
-        f"{method}: class {label(class_index)} ({score} {outputs[class_index]:.3f})"
-        f"; predicted {label(predicted)}" + (f"; layer {layer}" if layer else "")
-    )
-    save_explanation(image, heatmap, out / "heatmap.png", title=title)
-    overlay = overlay_heatmap(full_image, heatmap)  # heatmap resized to the image
-    plt.imsave(out / "overlay.png", np.clip(overlay, 0.0, 1.0))
-    np.save(out / "heatmap.npy", heatmap)
-    peak = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
-    scale = (image_shape[0] / heatmap.shape[0], image_shape[1] / heatmap.shape[1])
-    peak_in_image = [
-        min(int((p + 0.5) * f), n - 1)
-        for p, f, n in zip(peak, scale, image_shape[:2], strict=True)
-    ]
-    record = {
-        "method": method,
-        "model": str(model_path),
-        "image": str(args.image),
-        "predicted_class": predicted,
-        "predicted_probability": float(outputs[predicted]),
-        "class_explained": class_index,
-        "class_explained_probability": float(outputs[class_index]),
-        "outputs_are_probabilities": probabilities,
-        "class_names": names,
-        "layer": layer,
-        "smoothgrad_samples": None if method == "gradcam" else args.smoothgrad,
-        "model_input_shape": [int(d) for d in image.shape],
-        "image_shape": [int(d) for d in image_shape],
-        "heatmap_shape": [int(d) for d in heatmap.shape],
-        "heatmap_argmax": [int(p) for p in peak],
-        "heatmap_argmax_in_image": peak_in_image,
-        "heatmap_max": float(heatmap.max()),
-        "preprocessing": preprocessing,
-        "files": {
-            "heatmap.png": "image | heatmap | overlay at the model's input size",
-            "overlay.png": "the overlay at the image's own size",
-            "heatmap.npy": "the heatmap, float32 in [0, 1], at the model's input size",
-        },
-    }
-    (out / "explanation.json").write_text(json.dumps(record, indent=2))
-    print(
-        f"{method}: predicted class {label(predicted)} ({score} "
-        f"{outputs[predicted]:.3f}), explained class {label(class_index)}"
-        + (f" at layer {layer}" if layer else "")
-        + f"; heatmap peak at row {peak[0]}, col {peak[1]} of "
-        f"{heatmap.shape[0]}x{heatmap.shape[1]}; wrote {out}/heatmap.png, "
-        "overlay.png, heatmap.npy, explanation.json"
-    )
+    print(format_explanation(record, out))
     return 0

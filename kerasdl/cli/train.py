@@ -252,13 +252,18 @@ def run(args) -> int:
         if name is not None:
             return train_generative.run(args, name)
         model_name = _classifier_name(args)
+    if dataset is None:
+        dataset = load_dataset_arg(args)
+    return _train_classifier(args, model_name, dataset)
+
+
+def _train_classifier(args, model_name: str, dataset) -> int:
+    """`kerasdl train MODEL` for a registered classifier: `train_classifier`."""
     from kerasdl.models.registry import get_model_spec
     from kerasdl.training import TrainingConfig
     from kerasdl.training.job import train_classifier
 
     spec = get_model_spec(model_name)
-    if dataset is None:
-        dataset = load_dataset_arg(args)
     if args.monitor is not None and args.monitor not in MONITORED:
         raise CLIError(
             f"--monitor must be one of {', '.join(MONITORED)} (what `kerasdl "
@@ -286,7 +291,7 @@ def run(args) -> int:
         **options,
     )
     out = args.out or Path("runs") / "train" / model_name
-    run = train_classifier(
+    record = train_classifier(
         dataset,
         model_name,
         config=config,
@@ -295,22 +300,22 @@ def run(args) -> int:
         test_size=args.test_size,
         diagnose=args.diagnose,
     )
-    if run["status"] == "diverged":
+    if record["status"] == "diverged":
         print(
             f"kerasdl train: training diverged (NaN/inf predictions); nothing was "
             f"measured. Lower --learning-rate (e.g. 10x) or use --diagnose; the "
             f"record is in {out}/run.json (learning curves: history.png).",
             file=sys.stderr,
         )
-        _print_diagnostics(run)
+        _print_diagnostics(record)
         return 1
-    metrics = run["metrics"]
+    metrics = record["metrics"]
     print(
         f"{model_name} on {dataset.name}: test accuracy {metrics['test_accuracy']:.4f}"
         f", macro-F1 {metrics['test_f1_macro']:.4f} ({metrics['measured_on']}); "
-        f"{run['train_seconds']:.1f} s on {run['backend']}"
+        f"{record['train_seconds']:.1f} s on {record['backend']}"
     )
-    _print_diagnostics(run)
+    _print_diagnostics(record)
     print(
         f"wrote {out}/model.keras, run.json, metrics.json, history.png, "
         "history.json, model_card.md, errors/"

@@ -16,7 +16,7 @@ def run(args, name: str) -> int:
     refuse_training_options(args, f"the generative model {name}")
     dataset = load_dataset_arg(args)
     out = args.out or Path("runs") / "train" / name
-    run = train_generative(
+    record = train_generative(
         name,
         dataset,
         epochs=args.epochs,
@@ -28,12 +28,12 @@ def run(args, name: str) -> int:
         sample_every=args.sample_every,
         verbose=0 if args.quiet else 1,
     )
-    epochs = run["settings"]["epochs"]
+    epochs = record["settings"]["epochs"]
     line = (
-        f"{name} on {run['dataset']}: {epochs} epoch{'s' * (epochs != 1)} in "
-        f"{run['train_seconds']:.1f} s on {run['backend']}"
+        f"{name} on {record['dataset']}: {epochs} epoch{'s' * (epochs != 1)} in "
+        f"{record['train_seconds']:.1f} s on {record['backend']}"
     )
-    quality = run.get("quality")
+    quality = record.get("quality")
     if quality:
         line += (
             f"; FID-digits {quality['fid_digits']:.2f} (real vs real "
@@ -50,5 +50,5 @@ def run(args, name: str) -> int:
             if key in quality:
                 line += "; " + text.format(quality[key])
     print(line)
-    print(f"wrote {out}/run.json, samples.png, history.csv, {run['files'][0]}")
+    print(f"wrote {out}/run.json, samples.png, history.csv, {record['files'][0]}")
     return 0

@@ -69,7 +69,7 @@ def run(args, dataset, architecture: str) -> int:
     from kerasdl.data import describe_table
 
     print(describe_table(dataset))
-    run = train_tabular(
+    record = train_tabular(
         dataset,
         architecture,
         out_dir=out,
@@ -78,7 +78,7 @@ def run(args, dataset, architecture: str) -> int:
         epochs=args.epochs,
         **kwargs,
     )
-    if run["status"] == "diverged":
+    if record["status"] == "diverged":
         print(
             "kerasdl train: training diverged (NaN/inf predictions); nothing was "
             "measured. Lower --learning-rate (e.g. 10x); the record is in "
@@ -86,13 +86,13 @@ def run(args, dataset, architecture: str) -> int:
             file=sys.stderr,
         )
         return 1
-    metrics = run["metrics"]
+    metrics = record["metrics"]
 
     def number(key, spec=".4f"):
         value = metrics.get(key)
         return "n/a" if value is None else format(value, spec)
 
-    if run["task"] == "classification":
+    if record["task"] == "classification":
         scores = (
             f"test accuracy {number('test_accuracy')}, balanced accuracy "
             f"{number('test_balanced_accuracy')}, macro-F1 "
@@ -104,11 +104,11 @@ def run(args, dataset, architecture: str) -> int:
             f"test RMSE {number('test_rmse', '.4g')}, MAE "
             f"{number('test_mae', '.4g')}, R² {number('test_r2')}"
         )
-    epochs = run["epochs_run"]
+    epochs = record["epochs_run"]
     print(
-        f"{architecture} on {dataset.name} ({run['task']}): {scores} "
+        f"{architecture} on {dataset.name} ({record['task']}): {scores} "
         f"({metrics['measured_on']}); {epochs} epoch{'s' * (epochs != 1)}, "
-        f"{run['train_seconds']:.1f} s on {run['backend']}"
+        f"{record['train_seconds']:.1f} s on {record['backend']}"
     )
     print(
         f"wrote {out}/model.keras, run.json, metrics.json, history.png, "

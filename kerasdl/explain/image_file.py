@@ -5,10 +5,12 @@ model.keras) and checks that it is an image classifier, through its image-input 
 (`image_input_model`). `read_image_for_model` decodes an image file or a `.npy`
 array into the `(height, width, channels)` floats that model takes.
 `class_names_beside` reads the class names `kerasdl train` writes
-beside its model. `kerasdl explain` is built on these.
+beside its model. `explain_image_file` runs Grad-CAM or saliency on them and writes
+the heatmap files and their record; `format_explanation` says it in one line.
+`kerasdl explain` is these two calls.
 
-Every mistake in a file raises a one-line `ValueError` that starts with `name` (the
-argument or command-line flag the path came from).
+Every mistake raises a one-line `ValueError` that names the argument as the caller
+calls it (`name`, or `argument_names` for a command-line flag).
 """
 
 from __future__ import annotations
@@ -24,14 +26,26 @@ import numpy as np
 import kerasdl.models  # noqa: F401
 import kerasdl.models.transformers  # noqa: F401
 from kerasdl._checks import check_keras_file
+from kerasdl._figures import plt
 from kerasdl.data import opencv
+from kerasdl.explain.gradcam import default_target_layer, grad_cam
 from kerasdl.explain.image_input import image_input_model
+from kerasdl.explain.plots import overlay_heatmap, save_explanation
+from kerasdl.explain.saliency import saliency
 
 __all__ = [
     "class_names_beside",
+    "explain_image_file",
+    "format_explanation",
     "load_image_classifier",
     "read_image_for_model",
 ]
+
+_FILES = {
+    "heatmap.png": "image | heatmap | overlay at the model's input size",
+    "overlay.png": "the overlay at the image's own size",
+    "heatmap.npy": "the heatmap, float32 in [0, 1], at the model's input size",
+}
 
 
 def load_image_classifier(path, *, name: str = "path"):
@@ -194,3 +208,177 @@ def class_names_beside(model_path):
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return [str(n) for n in names] if isinstance(names, list) else None
+
+
+def _label(record: dict, k: int) -> str:
+    names = record["class_names"]
+    return f"{k} ({names[k]})" if names and names[k] != str(k) else str(k)
+
+
+def _heatmap(view, image, method, class_index, layer, smooth_samples, noise, seed):
+    """`(heatmap, layer)` of `method` for `class_index`."""
+    if method == "gradcam":
+        layer = layer or default_target_layer(view)
+        return grad_cam(view, image, class_index=class_index, layer_name=layer), layer
+    heatmap = saliency(
+        view,
+        image,
+        class_index=class_index,
+        smooth_samples=smooth_samples,
+        noise=noise,
+        seed=seed,
+    )
+    return heatmap, None
+
+
+def explain_image_file(
+    model_path,
+    image_path,
+    out_dir,
+    *,
+    method: str = "gradcam",
+    class_index: int | None = None,
+    layer: str | None = None,
+    smooth_samples: int = 0,
+    noise: float = 0.1,
+    seed: int = 0,
+    invert: bool = False,
+    argument_names: dict | None = None,
+) -> dict:
+    """Explain one prediction of a saved image classifier on an image file.
+
+    Writes `out_dir/heatmap.png` (image | heatmap | overlay), `overlay.png` (the
+    overlay at the image's own size), `heatmap.npy` and `explanation.json`.
+
+    Args:
+        model_path: A `.keras` file or a run folder (`load_image_classifier`).
+        image_path: An image file or `.npy` array (`read_image_for_model`).
+        out_dir: The folder to write to (created).
+        method: `"gradcam"` or `"saliency"`.
+        class_index: The class to explain (default: the predicted class).
+        layer: Grad-CAM's layer (default: the last convolution's activation).
+        smooth_samples: Saliency: SmoothGrad's noisy copies (0: plain gradient).
+        noise: Saliency: SmoothGrad's noise std, a fraction of the value range.
+        seed: Saliency: SmoothGrad's seed.
+        invert: Use `1 - value` for the image (`read_image_for_model`).
+        argument_names: What to call the arguments in error messages, e.g.
+            `{"model_path": "--model", "class_index": "--class-index"}`.
+
+    Returns:
+        The record written to `explanation.json`: the predicted and explained
+        classes and their outputs, the class names found beside the model, the
+        layer, the shapes, the heatmap's peak (also in image coordinates) and how
+        the image was prepared.
+    """
+    arg = {
+        a: a
+        for a in ("model_path", "image_path", "class_index", "layer")
+        + ("smooth_samples", "noise")
+    }
+    arg.update(argument_names or {})
+    if method not in ("gradcam", "saliency"):
+        raise ValueError(
+            f"Expected `method` 'gradcam' or 'saliency'; received {method!r}."
+        )
+    if method == "saliency":
+        if smooth_samples < 0:
+            raise ValueError(
+                f"{arg['smooth_samples']} must be >= 0; received {smooth_samples}."
+            )
+        if not noise >= 0:
+            raise ValueError(f"{arg['noise']} must be >= 0; received {noise}.")
+    model, view, shape, model_path = load_image_classifier(
+        model_path, name=arg["model_path"]
+    )
+    image, full_image, preprocessing = read_image_for_model(
+        image_path, shape, invert=invert, name=arg["image_path"]
+    )
+    where = f"{arg['model_path']} {str(model_path)!r}"
+    outputs = np.asarray(keras.ops.convert_to_numpy(view(image[None], training=False)))
+    if outputs.ndim != 2:
+        raise ValueError(
+            f"{where} returns shape {outputs.shape}; explain needs a classifier "
+            "returning (batch, num_classes)."
+        )
+    outputs = outputs[0].astype("float64")
+    num_classes = len(outputs)
+    predicted = int(np.argmax(outputs))
+    explained = predicted if class_index is None else class_index
+    if not 0 <= explained < num_classes:
+        raise ValueError(
+            f"{arg['class_index']} {class_index} is out of range: the model has "
+            f"{num_classes} classes (0..{num_classes - 1})."
+        )
+    try:
+        heatmap, layer_used = _heatmap(
+            view, image, method, explained, layer, smooth_samples, noise, seed
+        )
+    except ValueError as error:
+        if method == "gradcam" and layer:
+            where = f"{arg['layer']} {layer!r}"
+        raise ValueError(f"{where}: {error}") from error
+
+    names = class_names_beside(model_path)
+    if names is not None and len(names) != num_classes:
+        names = None
+    probabilities = bool(
+        np.all(outputs >= 0) and np.all(outputs <= 1) and abs(outputs.sum() - 1) < 1e-3
+    )
+    image_shape = full_image.shape
+    peak = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
+    scale = (image_shape[0] / heatmap.shape[0], image_shape[1] / heatmap.shape[1])
+    record = {
+        "method": method,
+        "model": str(model_path),
+        "image": str(image_path),
+        "predicted_class": predicted,
+        "predicted_probability": float(outputs[predicted]),
+        "class_explained": explained,
+        "class_explained_probability": float(outputs[explained]),
+        "outputs_are_probabilities": probabilities,
+        "class_names": names,
+        "layer": layer_used,
+        "smoothgrad_samples": None if method == "gradcam" else smooth_samples,
+        "model_input_shape": [int(d) for d in image.shape],
+        "image_shape": [int(d) for d in image_shape],
+        "heatmap_shape": [int(d) for d in heatmap.shape],
+        "heatmap_argmax": [int(p) for p in peak],
+        "heatmap_argmax_in_image": [
+            min(int((p + 0.5) * f), n - 1)
+            for p, f, n in zip(peak, scale, image_shape[:2], strict=True)
+        ],
+        "heatmap_max": float(heatmap.max()),
+        "preprocessing": preprocessing,
+        "files": dict(_FILES),
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    score = "p" if probabilities else "score"
+    title = (
+        f"{method}: class {_label(record, explained)} ({score} "
+        f"{outputs[explained]:.3f}); predicted {_label(record, predicted)}"
+        + (f"; layer {layer_used}" if layer_used else "")
+    )
+    save_explanation(image, heatmap, out / "heatmap.png", title=title)
+    overlay = overlay_heatmap(full_image, heatmap)  # heatmap resized to the image
+    plt.imsave(out / "overlay.png", np.clip(overlay, 0.0, 1.0))
+    np.save(out / "heatmap.npy", heatmap)
+    (out / "explanation.json").write_text(json.dumps(record, indent=2))
+    return record
+
+
+def format_explanation(record: dict, out_dir) -> str:
+    """One line saying what `explain_image_file` found and wrote to `out_dir`."""
+    score = "p" if record["outputs_are_probabilities"] else "score"
+    layer = record["layer"]
+    peak, shape = record["heatmap_argmax"], record["heatmap_shape"]
+    return (
+        f"{record['method']}: predicted class "
+        f"{_label(record, record['predicted_class'])} ({score} "
+        f"{record['predicted_probability']:.3f}), explained class "
+        f"{_label(record, record['class_explained'])}"
+        + (f" at layer {layer}" if layer else "")
+        + f"; heatmap peak at row {peak[0]}, col {peak[1]} of "
+        f"{shape[0]}x{shape[1]}; wrote {out_dir}/heatmap.png, "
+        "overlay.png, heatmap.npy, explanation.json"
+    )

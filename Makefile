@@ -87,9 +87,9 @@ bench-rl: install
 
 # Keras Tuner's chief/worker protocol on the loopback address: one chief (the oracle)
 # and two workers share a small search; distributed.json says which worker ran which
-# trial. The same module runs across machines (README, "Distributed tuning").
+# trial. The same command runs across machines (README, "Distributed tuning").
 tune-distributed: install
-	KERAS_BACKEND=jax $(BIN)/python -m kerasdl.hypermodels.distributed --family mlp \
+	$(BIN)/kerasdl --backend jax tune-distributed --family mlp \
 		--dataset digits --max-trials 4 --workers 2 --out runs/tune-distributed
 
 # Style and the architecture: ruff, and the layer order of CONVENTIONS.md as an

@@ -4,8 +4,11 @@ argument and the value received. NumPy only (no Keras), so keras-free modules su
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import zipfile
+from pathlib import Path
 
 
 def check_int(name, value, minimum=1, allow_none=False):
@@ -40,3 +43,35 @@ def check_float(
             f"`{name}` must be a number in {interval}; received {name}={value!r}."
         )
     return float(value)
+
+
+def check_keras_file(path, name="path"):
+    """The class name of the model in the `.keras` file `path`, read from the
+    archive's config.json without loading it; a one-line ValueError naming `name`
+    when `path` is not such a file."""
+    path = Path(path)
+    where = f"{name} {str(path)!r}"
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{where} is not a .keras model file: a .keras file is a zip archive "
+            f"(as model.save writes it), and this one ({path.stat().st_size} bytes) "
+            "is not."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except KeyError:
+        raise ValueError(
+            f"{where} is a zip archive without config.json: not a .keras model file."
+        ) from None
+    except (ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"{where}: its config.json is unreadable ({error}); not a .keras model "
+            "file."
+        ) from error
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{where}: its config.json holds a {type(config).__name__}, not a model "
+            "config; not a .keras model file."
+        )
+    return str(config.get("class_name"))

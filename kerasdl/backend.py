@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from kerasdl._backends import SUPPORTED_BACKENDS
 from kerasdl._backends.keras_internals import (
     KerasInternalsError as KerasInternalsError,
 )
@@ -56,7 +57,6 @@ from kerasdl._backends.keras_internals import set_keras_seed
 from kerasdl._backends.keras_internals import sublayers as sublayers
 
 BACKEND = keras.backend.backend()
-SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
 if BACKEND == "tensorflow":
     from kerasdl._backends import distribute_tensorflow as _distribute_impl

@@ -30,10 +30,17 @@ import collections
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CharTokenizer", "WordTokenizer", "split_text", "word_split"]
+__all__ = [
+    "CharTokenizer",
+    "WordTokenizer",
+    "check_char_tokenizer_file",
+    "split_text",
+    "word_split",
+]
 
 PAD = "[PAD]"
 UNK = "[UNK]"
@@ -245,3 +252,50 @@ class WordTokenizer(_Tokenizer):
     def decode(self, ids) -> str:
         """The words of `ids` joined by spaces (padding dropped)."""
         return " ".join(self.vocabulary[i] for i in self._ids(ids) if i != 0)
+
+
+def check_char_tokenizer_file(path, name: str | None = None) -> None:
+    """A one-line ValueError, naming the file, when `path` is not a `CharTokenizer`
+    file (the tokenizer.json `kerasdl train gpt` writes with `save`).
+
+    Args:
+        path: The file.
+        name: The argument or flag the path came from (e.g. `"--tokenizer"`); None
+            for a file found beside a model.
+    """
+    path = Path(path)
+    where = f"{name} {str(path)!r}" if name else f"{str(path)!r}"
+    if not path.is_file():
+        if name:
+            raise ValueError(f"{name}: no tokenizer file at {str(path)!r}.")
+        raise ValueError(
+            f"No tokenizer beside the model: {str(path)!r} is missing (kerasdl "
+            "train gpt writes it; pass --tokenizer PATH)."
+        )
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:  # invalid JSON or not UTF-8
+        raise ValueError(f"{where} is not valid JSON: {error}.") from error
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{where} holds a JSON {type(config).__name__} ({config!r:.40}), not the "
+            "object `kerasdl train gpt` writes ({'kind': 'char', 'vocabulary': "
+            "[...]})."
+        )
+    if config.get("kind") != CharTokenizer.kind:
+        raise ValueError(
+            f"{where} holds a {config.get('kind')!r} tokenizer; kerasdl generate "
+            f"needs the {CharTokenizer.kind!r} tokenizer `kerasdl train gpt` writes."
+        )
+    vocabulary = config.get("vocabulary")
+    if not isinstance(vocabulary, list) or not all(
+        isinstance(token, str) for token in vocabulary
+    ):
+        raise ValueError(
+            f"{where}: 'vocabulary' must be a list of strings; received "
+            f"{vocabulary!r:.60}."
+        )
+    try:
+        CharTokenizer(vocabulary)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from error

@@ -69,8 +69,8 @@ __all__ = [
     "write_model_card",
 ]
 
-# FID-digits is loaded on first use, so that `python -m kerasdl.evaluation.fid` (which
-# writes its weights) does not find the module imported already by this package.
+# FID-digits is loaded on first use: importing this package does not load its
+# classifier code.
 _LAZY = {
     "FIDDigits": "kerasdl.evaluation.fid",
     "frechet_distance": "kerasdl.evaluation.fid",

@@ -11,7 +11,7 @@ means the two feature distributions share their mean and covariance.
 
 Inception-v3 sees 299x299 colour photographs, not 8x8 grey digits, so kerasdl ships
 its own fixed feature extractor: a small CNN trained once on scikit-learn's digits
-(`python -m kerasdl.evaluation.fid --write-asset`), whose weights are stored in
+(`kerasdl fid-asset --write-asset`, or `build_fid_asset`), whose weights are stored in
 `kerasdl/evaluation/assets/fid_digits.npz` with their metadata (held-out accuracy,
 seed, backend) in `fid_digits.json`. The features are the 128 ReLU units of its
 penultimate layer. Because the weights are fixed, the metric is too: it gives the
@@ -53,6 +53,7 @@ __all__ = [
     "load_digits_classifier",
     "plot_class_histogram",
     "train_digits_classifier",
+    "build_fid_asset",
 ]
 
 ASSET_DIR = Path(__file__).resolve().parent / "assets"
@@ -529,7 +530,7 @@ def load_digits_classifier(path=None):
     if not path.is_file():
         raise ValueError(
             f"FID-digits weights not found at {path}. Reinstall kerasdl, or write "
-            "them with `python -m kerasdl.evaluation.fid --write-asset`."
+            "them with `kerasdl fid-asset --write-asset`."
         )
     model = build_digits_classifier(kernel_initializer="zeros")
     with np.load(path) as data:
@@ -783,35 +784,32 @@ def plot_class_histogram(hist, path, *, title="Predicted digits"):
     return path
 
 
-def main(argv=None) -> int:
-    """`python -m kerasdl.evaluation.fid --write-asset`: train and store the weights."""
-    import argparse
+def build_fid_asset(out=None, *, seed: int = 0, epochs: int = 40) -> dict:
+    """Train the FID-digits classifier; with `out`, store it with its reference values.
 
-    parser = argparse.ArgumentParser(
-        prog="python -m kerasdl.evaluation.fid",
-        description="Train the FID-digits classifier and print reference values.",
-    )
-    parser.add_argument(
-        "--write-asset",
-        action="store_true",
-        help=f"write the weights to {ASSET_WEIGHTS} (+ .json metadata)",
-    )
-    parser.add_argument("--out", default=None, help="write the weights here instead")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=40)
-    args = parser.parse_args(argv)
-    out = args.out or (ASSET_WEIGHTS if args.write_asset else None)
-    _, metadata = train_digits_classifier(seed=args.seed, epochs=args.epochs, out=out)
-    print(f"held-out accuracy: {metadata['accuracy']:.4f}")
-    if out is not None:
-        fid = FIDDigits(out)
-        reference = fid.reference_values(seed=0)
-        metadata["reference_values"] = reference
-        Path(out).with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")
-        print(f"wrote {Path(out).with_suffix('.npz')} ({Path(out).stat().st_size} B)")
-        print(f"reference values: {reference}")
-    return 0
+    This is how the asset kerasdl ships (`ASSET_WEIGHTS`, `ASSET_METADATA`) was made;
+    the command line runs it as `kerasdl fid-asset --write-asset`.
 
+    Args:
+        out: The `.npz` file to write (with a `.json` of metadata beside it), e.g.
+            `ASSET_WEIGHTS`; None trains and measures only.
+        seed: Seed of the classifier's initial weights and training.
+        epochs: Training epochs.
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+    Returns:
+        The metadata (`accuracy` on the held-out split, seed, backend, ...); with
+        `out`, also `reference_values` (`FIDDigits.reference_values(seed=0)`), and
+        `weights_file` / `weights_bytes`, what was written.
+    """
+    _, metadata = train_digits_classifier(seed=seed, epochs=epochs, out=out)
+    if out is None:
+        return metadata
+    fid = FIDDigits(out)
+    metadata["reference_values"] = fid.reference_values(seed=0)
+    Path(out).with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")
+    weights = Path(out).with_suffix(".npz")
+    return {
+        **metadata,
+        "weights_file": str(weights),
+        "weights_bytes": Path(out).stat().st_size,
+    }

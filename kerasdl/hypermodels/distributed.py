@@ -10,27 +10,27 @@ them and report the scores back. The oracle state (`oracle.json`, each trial's
 trials it ran (and `tuner<i>.json`) into the same project folder.
 
 `launch_distributed_search` runs all of it on one machine: one chief and
-`num_workers` workers as subprocesses (`python -m kerasdl.hypermodels.distributed
---role chief|worker ...`), logs in `out_dir/logs/<role>.log`, and writes
-`out_dir/distributed.json`: every trial with its score, status and the worker that
-ran it (each worker leaves `kerasdl_worker.json` in the trial folders it ran),
-and the number of trials per worker.
+`num_workers` workers as subprocesses (`kerasdl tune-distributed --role
+chief|worker ...`, each running `run_search_role`), logs in
+`out_dir/logs/<role>.log`, and writes `out_dir/distributed.json`: every trial
+with its score, status and the worker that ran it (each worker leaves
+`kerasdl_worker.json` in the trial folders it ran), and the number of trials per
+worker.
 
 Run it from the command line:
 
 ```
-python -m kerasdl.hypermodels.distributed --family mlp --dataset digits \
+kerasdl tune-distributed --family mlp --dataset digits \
     --max-trials 4 --workers 2 --out runs/tune-distributed
 ```
 
-Across machines, start the same module with `--role chief` on one host and
+Across machines, start the same command with `--role chief` on one host and
 `--role worker` on the others, with the environment variables set by hand (see
-`_role_main`).
+`run_search_role`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -42,6 +42,7 @@ from pathlib import Path
 
 import keras
 
+from kerasdl._backends import SUPPORTED_BACKENDS
 from kerasdl._checks import check_float, check_int
 from kerasdl.hypermodels.registry import check_family
 from kerasdl.hypermodels.tuners import _finite, _model_values, check_tuner
@@ -54,7 +55,7 @@ VAL_SIZE = 0.2
 TEST_SIZE = 0.2
 LOG_TAIL_LINES = 25
 
-__all__ = ["launch_distributed_search"]
+__all__ = ["format_summary", "launch_distributed_search", "run_search_role"]
 
 
 # ------------------------------------------------------------------------- ports
@@ -201,9 +202,10 @@ def launch_distributed_search(
         raise ValueError(
             f"Unknown dataset {dataset!r}; choose one of: {', '.join(list_datasets())}."
         )
-    if backend is not None and backend not in ("tensorflow", "jax", "torch"):
+    if backend is not None and backend not in SUPPORTED_BACKENDS:
         raise ValueError(
-            f"Expected `backend` 'tensorflow', 'jax' or 'torch'; received {backend!r}."
+            f"Expected `backend` one of {', '.join(map(repr, SUPPORTED_BACKENDS))}; "
+            f"received {backend!r}."
         )
     if port is None:
         port = _free_port(host)
@@ -275,7 +277,7 @@ def launch_distributed_search(
 
     try:
         for role in roles:
-            command = [sys.executable, "-m", "kerasdl.hypermodels.distributed"]
+            command = [sys.executable, "-m", "kerasdl.cli", "tune-distributed"]
             command += ["--role", "chief" if role == "chief" else "worker", *common]
             if role != "chief":
                 command += ["--wait-for-workers", str(num_workers)]
@@ -420,11 +422,45 @@ def _wait_for_workers(ready_dir: Path, tuner_id: str, count: int, limit=300.0):
         time.sleep(0.1)
 
 
-def _role_main(args) -> int:
-    """Run the chief (`--role chief`) or a worker (`--role worker`).
+def run_search_role(
+    role: str,
+    *,
+    family: str = "mlp",
+    dataset: str = "digits",
+    tuner: str = "random",
+    max_trials: int = 4,
+    epochs: int = 1,
+    seed: int = 0,
+    out_dir=None,
+    project_name: str | None = None,
+    overwrite: bool = False,
+    wait_for_workers: int = 0,
+) -> int:
+    """Run one process of a distributed search: the chief or a worker.
 
     Needs `KERASTUNER_ORACLE_IP`, `KERASTUNER_ORACLE_PORT` and
     `KERASTUNER_TUNER_ID` ("chief" / "tuner0", "tuner1", ...) in the environment.
+    `launch_distributed_search` starts these processes itself; start them by hand
+    (`kerasdl tune-distributed --role chief|worker ...`) across machines.
+
+    Args:
+        role: `"chief"` (serves the oracle until the workers are done) or
+            `"worker"` (pulls trials and runs them).
+        family, dataset, tuner, max_trials, epochs, seed, project_name: As in
+            `launch_distributed_search`; every process of a search takes the same.
+        out_dir: The shared output folder (the project is `out_dir/project_name`;
+            default `runs/tune-distributed`).
+        overwrite: With `role="chief"`, start the project afresh (a worker never
+            deletes the shared state).
+        wait_for_workers: A worker waits until this many workers are ready, so
+            that they pull their first trials together (0: do not wait).
+
+    Returns:
+        0 once the role is done.
+
+    Raises:
+        ValueError: an unknown `role`, a missing environment variable, or a
+            `KERASTUNER_TUNER_ID` that does not match `role`.
     """
     from kerasdl.hypermodels.search import _load_data, _make_hypermodel, _split
     from kerasdl.hypermodels.tuners import make_tuner
@@ -438,47 +474,46 @@ def _role_main(args) -> int:
         )
         if not os.environ.get(name)
     ]
+    if role not in ("chief", "worker"):
+        raise ValueError(f"Expected `role` 'chief' or 'worker'; received {role!r}.")
     if missing:
-        raise SystemExit(
-            f"--role {args.role} needs the environment variable(s) {missing}."
-        )
+        raise ValueError(f"role {role!r} needs the environment variable(s) {missing}.")
     tuner_id = os.environ["KERASTUNER_TUNER_ID"]
-    if (args.role == "chief") != ("chief" in tuner_id):
-        raise SystemExit(
-            f"--role {args.role} does not match KERASTUNER_TUNER_ID={tuner_id!r} "
+    if (role == "chief") != ("chief" in tuner_id):
+        raise ValueError(
+            f"role {role!r} does not match KERASTUNER_TUNER_ID={tuner_id!r} "
             "(the chief's id contains 'chief', a worker's does not, e.g. tuner0)."
         )
     from kerasdl import backend as kbackend
 
-    _, x_all, y_all, num_classes, _ = _load_data(args.dataset, None, None)
-    x_train, y_train, _, _ = _split(x_all, y_all, TEST_SIZE, args.seed, "test")
-    x_fit, y_fit, x_val, y_val = _split(
-        x_train, y_train, VAL_SIZE, args.seed, "validation"
-    )
+    out_dir = Path(out_dir or DEFAULT_OUT)
+    _, x_all, y_all, num_classes, _ = _load_data(dataset, None, None)
+    x_train, y_train, _, _ = _split(x_all, y_all, TEST_SIZE, seed, "test")
+    x_fit, y_fit, x_val, y_val = _split(x_train, y_train, VAL_SIZE, seed, "validation")
     hypermodel, _ = _make_hypermodel(
-        args.family,
+        family,
         x_fit,
         num_classes,
         standardize=None,
         flat_shape=None,
-        seed=args.seed,
-        epochs=args.epochs,
+        seed=seed,
+        epochs=epochs,
         search_space=None,
     )
-    kbackend.set_random_seed(args.seed)
+    kbackend.set_random_seed(seed)
     instance = make_tuner(
-        args.tuner,
+        tuner,
         hypermodel,
-        max_trials=args.max_trials,
-        epochs=args.epochs,
-        seed=args.seed,
-        directory=args.out,
-        project_name=args.project_name or f"{args.family}_{args.tuner}",
+        max_trials=max_trials,
+        epochs=epochs,
+        seed=seed,
+        directory=str(out_dir),
+        project_name=project_name or f"{family}_{tuner}",
         # Only the chief may start afresh: a worker would delete the shared state.
-        overwrite=bool(args.overwrite and args.role == "chief"),
+        overwrite=bool(overwrite and role == "chief"),
         verbose=False,  # the progress lines read the oracle, which workers lack
     )
-    if args.role == "chief":
+    if role == "chief":
         print(
             f"chief: oracle on {os.environ['KERASTUNER_ORACLE_IP']}:"
             f"{os.environ['KERASTUNER_ORACLE_PORT']}",
@@ -490,84 +525,11 @@ def _role_main(args) -> int:
     # The tuner class comes from make_tuner; add the per-trial worker record.
     base = type(instance)
     instance.__class__ = type(f"Worker{base.__name__}", (_RecordWorkerMixin, base), {})
-    if args.wait_for_workers:
-        _wait_for_workers(Path(args.out) / READY_DIR, tuner_id, args.wait_for_workers)
+    if wait_for_workers:
+        _wait_for_workers(Path(out_dir) / READY_DIR, tuner_id, wait_for_workers)
     print(f"{tuner_id}: searching", flush=True)
     instance.search(
-        x_fit, y_fit, validation_data=(x_val, y_val), epochs=args.epochs, verbose=0
+        x_fit, y_fit, validation_data=(x_val, y_val), epochs=epochs, verbose=0
     )
     print(f"{tuner_id}: done", flush=True)
     return 0
-
-
-# ---------------------------------------------------------------------------- CLI
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m kerasdl.hypermodels.distributed",
-        description="A Keras Tuner search with a chief (oracle) and worker "
-        "processes. Without --role: launch them all on this machine.",
-    )
-    parser.add_argument("--family", default="mlp")
-    parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--tuner", default="random")
-    parser.add_argument("--max-trials", type=int, default=4)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
-    parser.add_argument("--project-name", default=None)
-    parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--port", type=int, default=None, help="default: a free one")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--backend", default=None, help="KERAS_BACKEND of the runs")
-    parser.add_argument("--timeout", type=float, default=900.0)
-    parser.add_argument(
-        "--role",
-        choices=("chief", "worker"),
-        default=None,
-        help="run one process of a search (across machines); needs the "
-        "KERASTUNER_* environment variables",
-    )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="with --role chief: start the project afresh",
-    )
-    parser.add_argument(
-        "--wait-for-workers", type=int, default=0, help=argparse.SUPPRESS
-    )
-    return parser
-
-
-def main(argv=None):
-    """Launch a local distributed search (or, with `--role`, one of its processes)."""
-    args = _parser().parse_args(argv)
-    if args.role is not None:
-        return _role_main(args)
-    try:
-        result = launch_distributed_search(
-            args.family,
-            args.dataset,
-            tuner=args.tuner,
-            max_trials=args.max_trials,
-            epochs=args.epochs,
-            num_workers=args.workers,
-            out_dir=args.out,
-            project_name=args.project_name,
-            port=args.port,
-            host=args.host,
-            seed=args.seed,
-            backend=args.backend,
-            timeout=args.timeout,
-        )
-    except (ValueError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(format_summary(result))
-    print(f"wrote {Path(args.out) / DISTRIBUTED_FILE}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

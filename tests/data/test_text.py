@@ -59,3 +59,23 @@ def test_split_text_keeps_order_and_checks_its_fraction():
     assert (head, tail) == ("abcdefgh", "ij")
     with pytest.raises(ValueError, match="validation_fraction"):
         split_text("abc", 1.5)
+
+
+def test_check_char_tokenizer_file(tmp_path):
+    from kerasdl.data.text import check_char_tokenizer_file
+
+    good = tmp_path / "tokenizer.json"
+    CharTokenizer.fit("abc").save(good)
+    check_char_tokenizer_file(good)  # no error
+    word = tmp_path / "word.json"
+    WordTokenizer.fit("a b c").save(word)
+    with pytest.raises(ValueError, match="holds a 'word' tokenizer"):
+        check_char_tokenizer_file(word, "--tokenizer")
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(
+        ValueError, match=r"^--tokenizer '.*bad.json' holds a JSON list"
+    ):
+        check_char_tokenizer_file(bad, "--tokenizer")
+    with pytest.raises(ValueError, match=r"^--tokenizer: no tokenizer file"):
+        check_char_tokenizer_file(tmp_path / "none.json", "--tokenizer")

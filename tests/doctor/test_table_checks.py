@@ -472,6 +472,7 @@ def test_table_without_target_runs_the_column_and_row_checks(table):
 
 def test_cli_doctor_data_on_a_raw_table(penguins, monkeypatch, tmp_path, capsys):
     from kerasdl import cli
+    from kerasdl.cli import doctor as doctor_command
 
     frame, y, types, names = penguins
     ds = Dataset(
@@ -485,7 +486,7 @@ def test_cli_doctor_data_on_a_raw_table(penguins, monkeypatch, tmp_path, capsys)
         feature_types=types,
         extra={"dropped_target_rows": 2},
     )
-    monkeypatch.setattr(cli, "_load_dataset_arg", lambda args: ds)
+    monkeypatch.setattr(doctor_command, "load_dataset_arg", lambda args: ds)
     out = tmp_path / "findings.json"
     argv = ["doctor", "data", "--dataset", "penguins", "--json", str(out)]
     assert cli.main(argv) == 0

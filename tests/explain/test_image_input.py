@@ -1,7 +1,7 @@
 """Flat-input image classifiers (as `kerasdl train` saves them) are explained through
 an image-input view that shares their layers: same outputs, same heatmaps as the
 image-input twin with the same weights. (SmallCNN and the registry's convnets,
-saved and loaded, are explained end to end in tests/test_cli_vision.py.)"""
+saved and loaded, are explained end to end in tests/cli/test_explain.py.)"""
 
 import keras
 import numpy as np

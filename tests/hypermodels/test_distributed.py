@@ -13,7 +13,7 @@ from kerasdl.hypermodels.distributed import (
     DISTRIBUTED_FILE,
     format_summary,
     launch_distributed_search,
-    main,
+    run_search_role,
 )
 
 
@@ -86,9 +86,11 @@ def test_role_needs_the_keras_tuner_environment(monkeypatch):
     for name in ("KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
-    with pytest.raises(SystemExit, match="KERASTUNER_ORACLE_IP"):
-        main(["--role", "worker"])
+    with pytest.raises(ValueError, match="KERASTUNER_ORACLE_IP"):
+        run_search_role("worker")
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "1")
-    with pytest.raises(SystemExit, match="does not match"):
-        main(["--role", "chief"])
+    with pytest.raises(ValueError, match="does not match"):
+        run_search_role("chief")
+    with pytest.raises(ValueError, match="Expected `role` 'chief' or 'worker'"):
+        run_search_role("boss")

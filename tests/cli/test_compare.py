@@ -1,9 +1,7 @@
-"""The `kerasdl` command, called in-process (plus two fresh processes for --backend)."""
+"""`kerasdl compare`: --list, tiny real runs (classical only: fast), and the
+data-source mistakes (one line, exit code 2)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -13,16 +11,6 @@ from kerasdl.baselines import CLASSICAL_MODELS
 from kerasdl.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SUBCOMMANDS = (
-    "compare",
-    "train",
-    "generate",
-    "doctor",
-    "card",
-    "datasets",
-    "activations",
-    "tune",
-)
 
 
 def _run(capsys, argv):
@@ -47,42 +35,12 @@ def _write(path, text):
     return str(path)
 
 
-# --- help and listings -----------------------------------------------------------
-
-
-def test_help_lists_the_subcommands(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["--help"])
-    assert info.value.code == 0
-    out = capsys.readouterr().out
-    assert out.startswith("usage: kerasdl")
-    for command in SUBCOMMANDS:
-        assert command in out
-    assert "--backend" in out
-
-
-@pytest.mark.parametrize("command", SUBCOMMANDS)
-def test_each_subcommand_has_help(command, capsys):
-    with pytest.raises(SystemExit) as info:
-        main([command, "--help"])
-    assert info.value.code == 0
-    out = capsys.readouterr().out
-    assert out.startswith(f"usage: kerasdl {command}")
-
-
 def test_compare_help_names_its_options(capsys):
     with pytest.raises(SystemExit):
         main(["compare", "--help"])
     out = capsys.readouterr().out
     for option in ("--dataset", "--csv", "--target", "--images", "--folds", "--deep"):
         assert option in out
-
-
-def test_no_subcommand_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        main([])
-    assert info.value.code == 2
-    assert "usage: kerasdl" in capsys.readouterr().err
 
 
 def test_compare_list(capsys):
@@ -98,40 +56,6 @@ def test_compare_list(capsys):
     )
     cnn = next(line for line in lines if line.split()[0] == "cnn")
     assert cnn.endswith("[image]")
-
-
-def test_datasets_lists_every_set(capsys):
-    code, captured = _run(capsys, ["datasets"])
-    assert code == 0
-    rows = dict(line.split() for line in captured.out.splitlines())
-    assert rows["digits"] == "embedded"
-    assert rows["iris"] == "embedded"
-    assert rows["mnist"] == "keras.datasets"
-
-
-def test_datasets_describes_one(capsys):
-    code, captured = _run(capsys, ["datasets", "iris"])
-    assert code == 0
-    first, *rest = captured.out.splitlines()
-    assert first == "iris: classification, x(150, 4), 3 classes"
-    assert "Fisher" in " ".join(rest)
-
-
-def test_datasets_unknown_name(capsys):
-    line = _error_line(capsys, ["datasets", "nope"], command="datasets")
-    assert "Unknown dataset 'nope'" in line and "digits" in line
-
-
-def test_activations_writes_png_and_json(tmp_path, capsys):
-    out = tmp_path / "plots" / "a.png"
-    code, captured = _run(capsys, ["activations", "--out", str(out)])
-    assert code == 0
-    assert out.read_bytes()[:8] == PNG_SIGNATURE
-    assert "relu" in json.loads(out.with_suffix(".json").read_text())["activations"]
-    assert str(out) in captured.out
-
-
-# --- compare, for real (classical only: fast) ------------------------------------
 
 
 def test_compare_tiny_run(tmp_path, capsys):
@@ -193,9 +117,6 @@ def test_compare_on_an_image_folder(tmp_path, capsys):
     assert report["results"][0]["params"] == 6 * 6 * 3 + 1  # binary logreg
 
 
-# --- compare, user mistakes: exit code 2 and one line ----------------------------
-
-
 def test_unknown_dataset(capsys):
     line = _error_line(capsys, ["compare", "--dataset", "imagenet"])
     assert "Unknown dataset 'imagenet'" in line
@@ -214,11 +135,12 @@ def test_target_without_csv(capsys):
 
 def test_argument_combinations_raise_cli_error_in_process():
     # The CLIError behind the one-line messages above, seen from Python.
-    from kerasdl.cli import CLIError, _build_parser, _load_dataset_arg
+    from kerasdl.cli import CLIError, build_parser
+    from kerasdl.cli.common import load_dataset_arg
 
-    args = _build_parser().parse_args(["compare", "--dataset", "iris", "--target", "y"])
+    args = build_parser().parse_args(["compare", "--dataset", "iris", "--target", "y"])
     with pytest.raises(CLIError, match="--target applies to --csv only"):
-        _load_dataset_arg(args)
+        load_dataset_arg(args)
 
 
 def test_missing_csv_file(tmp_path, capsys):
@@ -338,181 +260,3 @@ def test_out_is_an_existing_file(tmp_path, capsys):
     argv = ["compare", "--dataset", "iris", "--folds", "2", "--classical", "logreg"]
     line = _error_line(capsys, argv + ["--deep", "none", "--out", str(target)])
     assert "report.txt" in line
-
-
-# --- the backend flag ------------------------------------------------------------
-
-
-def test_backend_flag_after_keras_is_imported(capsys, monkeypatch):
-    current = keras.backend.backend()
-    other = "jax" if current == "tensorflow" else "tensorflow"
-    with pytest.raises(SystemExit) as info:
-        main(["--backend", other, "datasets"])
-    assert info.value.code == 2
-    assert "fresh process" in capsys.readouterr().err
-    # Naming the backend already in use is fine.
-    monkeypatch.setenv("KERAS_BACKEND", current)
-    assert main(["--backend", current, "datasets"]) == 0
-
-
-def _cli(*args, timeout=120):
-    env = dict(os.environ, KERAS_BACKEND="tensorflow")  # --backend must win
-    return subprocess.run(
-        [sys.executable, "-m", "kerasdl.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-
-
-def test_backend_flag_in_a_fresh_process(tmp_path):
-    argv = ["--backend", "jax", "compare", "--dataset", "iris", "--folds", "2"]
-    argv += ["--classical", "logreg", "--deep", "none", "--quiet"]
-    result = _cli(*argv, "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "backend jax" in result.stdout.splitlines()[0]
-    assert json.loads((tmp_path / "compare.json").read_text())["backend"] == "jax"
-
-
-def test_unknown_backend_in_a_fresh_process():
-    result = _cli("--backend", "foo", "datasets", timeout=60)
-    assert result.returncode == 2
-    assert "invalid choice: 'foo'" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-# --- train, card, doctor data ----------------------------------------------------
-
-
-def _train(capsys, out, *extra):
-    argv = ["train", "mlp", "--dataset", "iris", "--epochs", "2", *extra]
-    return _run(capsys, [*argv, "--out", str(out)])
-
-
-def test_train_then_card(tmp_path, capsys):
-    code, captured = _train(capsys, tmp_path)
-    assert code == 0, captured.err
-    assert "mlp on iris: test accuracy " in captured.out
-    assert "training diagnostics" not in captured.out
-    assert captured.out.splitlines()[-1].startswith(f"wrote {tmp_path}/model.keras")
-    for name in ("model.keras", "run.json", "model_card.md"):
-        assert (tmp_path / name).is_file(), name
-    run = json.loads((tmp_path / "run.json").read_text())
-    assert run["config"]["epochs"] == 2 and run["metrics"]["epochs_run"] == 2
-    assert f"test accuracy {run['metrics']['test_accuracy']:.4f}" in captured.out
-
-    # `card` rebuilds the card from run.json, given model.keras or the folder.
-    card = tmp_path / "model_card.md"
-    for target in (tmp_path / "model.keras", tmp_path):
-        card.unlink()
-        code, captured = _run(capsys, ["card", "--model", str(target)])
-        assert code == 0, captured.err
-        assert captured.out.strip() == f"wrote {card}"
-        text = card.read_text()
-        assert "test_accuracy" in text and "iris" in text
-        assert f"{run['metrics']['test_accuracy']:.4f}" in text
-
-
-def test_train_with_diagnose(tmp_path, capsys):
-    code, captured = _train(capsys, tmp_path, "--diagnose")
-    assert code == 0, captured.err
-    assert "test accuracy" in captured.out
-    assert "training diagnostics" in captured.out
-    assert isinstance(
-        json.loads((tmp_path / "run.json").read_text())["diagnostics"], list
-    )
-
-
-def test_card_without_run_json(tmp_path, capsys):
-    line = _error_line(capsys, ["card", "--model", str(tmp_path)], command="card")
-    assert "run.json" in line and str(tmp_path) in line
-
-
-@pytest.mark.parametrize(
-    "model, message",
-    [
-        ("cnn", "model 'cnn' accepts image inputs; dataset 'iris' is tabular"),
-        ("nope", "Unknown deep model 'nope'"),
-    ],
-)
-def test_train_bad_model(model, message, tmp_path, capsys):
-    argv = ["train", model, "--dataset", "iris", "--out", str(tmp_path / "run")]
-    assert message in _error_line(capsys, argv, command="train")
-    assert not (tmp_path / "run").exists()
-
-
-def test_doctor_data(capsys):
-    code, captured = _run(capsys, ["doctor", "data", "--dataset", "wine"])
-    assert code == 0, captured.err
-    assert captured.out.startswith("wine: data findings: ")
-    assert "feature_scale" in captured.out
-
-
-def test_doctor_data_writes_json(tmp_path, capsys):
-    out = tmp_path / "sub" / "f.json"
-    code, captured = _run(
-        capsys, ["doctor", "data", "--dataset", "wine", "--json", str(out)]
-    )
-    assert code == 0, captured.err
-    findings = json.loads(out.read_text())
-    assert isinstance(findings, list) and findings
-    for finding in findings:
-        assert set(finding) == {"check", "severity", "message", "fix"}
-        assert finding["severity"] in ("info", "warning", "error")
-    assert "feature_scale" in [f["check"] for f in findings]
-    assert captured.out.splitlines()[-1] == f"wrote {out}"
-
-
-def test_doctor_data_unknown_dataset(capsys):
-    argv = ["doctor", "data", "--dataset", "nope"]
-    assert "Unknown dataset 'nope'" in _error_line(capsys, argv, command="doctor")
-
-
-def test_train_that_diverges_says_so_and_exits_1(tmp_path, capsys):
-    out = tmp_path / "run"
-    argv = ["train", "mlp", "--dataset", "iris", "--epochs", "1", "--optimizer", "sgd"]
-    rc = main([*argv, "--learning-rate", "1e20", "--out", str(out)])
-    captured = capsys.readouterr()
-    assert rc == 1
-    assert "training diverged" in captured.err and "Traceback" not in captured.err
-    assert json.loads((out / "run.json").read_text())["status"] == "diverged"
-
-
-def test_cli_keeps_jax_compilations_in_a_user_cache(monkeypatch, tmp_path):
-    from kerasdl import cli
-
-    monkeypatch.delitem(sys.modules, "jax", raising=False)
-    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
-    monkeypatch.delenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setenv("KERASDL_JAX_CACHE", "1")
-    cli._use_jax_compilation_cache()
-    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "kerasdl" / "jax")
-    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR")
-    monkeypatch.setenv("KERASDL_JAX_CACHE", "0")
-    cli._use_jax_compilation_cache()
-    assert "JAX_COMPILATION_CACHE_DIR" not in os.environ
-
-
-def test_cli_compiles_jax_for_the_cpu_at_xla_level_1(monkeypatch):
-    from kerasdl import cli
-
-    monkeypatch.delitem(sys.modules, "jax", raising=False)
-    monkeypatch.setattr(cli.os.path, "exists", lambda path: False)  # no NVIDIA GPU
-    monkeypatch.setenv("KERASDL_FAST_COMPILE", "1")
-    monkeypatch.setenv("KERAS_BACKEND", "jax")
-    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
-    cli._use_fast_xla_compilation()
-    assert os.environ["XLA_FLAGS"] == "--xla_dump_to=/tmp/x " + cli.FAST_XLA_FLAG
-    # A level the user chose is kept; other backends and the switch leave it alone.
-    for env in (
-        {"XLA_FLAGS": "--xla_backend_optimization_level=3"},
-        {"XLA_FLAGS": "", "KERAS_BACKEND": "tensorflow"},
-        {"XLA_FLAGS": "", "KERASDL_FAST_COMPILE": "0"},
-    ):
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        before = os.environ["XLA_FLAGS"]
-        cli._use_fast_xla_compilation()
-        assert os.environ["XLA_FLAGS"] == before

@@ -1,0 +1,7 @@
+"""`python -m kerasdl.cli ...`: the `kerasdl` command."""
+
+import sys
+
+from kerasdl.cli.app import main
+
+sys.exit(main())

@@ -25,13 +25,13 @@ import numpy as np
 
 from kerasdl import backend as kbackend
 from kerasdl._checks import check_float, check_int
-from kerasdl.baselines.keras_tabular import (
+from kerasdl.baselines.keras_tabular import KerasTabularClassifier
+from kerasdl.baselines.tabular_architectures import (
     _ARCHITECTURES,
     MIN_DELTA,
-    KerasTabularClassifier,
-    _auto_batch_size,
     default_patience,
 )
+from kerasdl.baselines.tabular_inputs import _auto_batch_size
 from kerasdl.hypermodels.space import Param, choice, float_range, int_range
 from kerasdl.models.tabular import FTTransformer, TableEncoder, TabularMLP
 from kerasdl.models.tabular._base import check_table

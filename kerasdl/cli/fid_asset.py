@@ -1,6 +1,6 @@
 """`kerasdl fid-asset`: train the FID-digits classifier and print its held-out
 accuracy; with `--write-asset` (or `--out`) store its weights, metadata and reference
-values (`kerasdl.evaluation.fid.build_fid_asset`)."""
+values (`kerasdl.recipes.fid_asset.build_fid_asset`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from kerasdl.evaluation.fid import ASSET_WEIGHTS, build_fid_asset
+    from kerasdl.evaluation.fid_classifier import ASSET_WEIGHTS
+    from kerasdl.recipes.fid_asset import build_fid_asset
 
     out = args.out or (ASSET_WEIGHTS if args.write_asset else None)
     record = build_fid_asset(out, seed=args.seed, epochs=args.epochs)

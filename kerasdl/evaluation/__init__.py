@@ -73,7 +73,7 @@ __all__ = [
 # classifier code.
 _LAZY = {
     "FIDDigits": "kerasdl.evaluation.fid",
-    "frechet_distance": "kerasdl.evaluation.fid",
+    "frechet_distance": "kerasdl.evaluation.frechet",
     "plot_class_histogram": "kerasdl.evaluation.fid",
 }
 

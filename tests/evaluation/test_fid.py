@@ -11,14 +11,14 @@ import pytest
 
 from kerasdl.data import load_digits
 from kerasdl.evaluation import FIDDigits, frechet_distance, plot_class_histogram
-from kerasdl.evaluation.fid import (
+from kerasdl.evaluation.fid_classifier import (
     ASSET_METADATA,
     ASSET_WEIGHTS,
     FEATURE_DIM,
     digits_split,
-    frechet_distance_from_stats,
     train_digits_classifier,
 )
+from kerasdl.evaluation.frechet import frechet_distance_from_stats
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

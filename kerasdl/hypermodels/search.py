@@ -22,11 +22,9 @@ and network in one file, predicting on raw rows.
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import math
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -34,12 +32,23 @@ import keras
 import keras_tuner
 import numpy as np
 
-from kerasdl import backend as kbackend
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_float
 from kerasdl.hypermodels.registry import (
     check_family,
-    get_hypermodel,
     is_tabular_family,
+)
+from kerasdl.hypermodels.search_loop import (
+    _search,
+)
+from kerasdl.hypermodels.search_report import (
+    _plot_trials,
+    _trial_rows,
+    _write_csv,
+)
+from kerasdl.hypermodels.search_setup import (
+    _check_common,
+    _load_data,
+    _make_hypermodel,
 )
 from kerasdl.hypermodels.table_search import (
     _as_dataset,
@@ -54,283 +63,18 @@ from kerasdl.hypermodels.tuners import (
     _finite,
     _log,
     _model_values,
-    check_tuner,
     hyperband_trials,
-    make_tuner,
 )
 
 TUNE_FILE = "tune.json"
 TRIALS_CSV = "trials.csv"
 TRIALS_PNG = "trials.png"
 BEST_MODEL_FILE = "best_model.keras"
-SETTINGS_FILE = "kerasdl_search.json"  # inside the Keras Tuner project folder
-DEFAULT_TRIALS = 10  # random and Bayesian search; Hyperband: one full iteration
 
 __all__ = ["run_search", "tune_on_training_data"]
 
 
 # ---------------------------------------------------------------------------- data
-
-
-def _load_data(dataset, x, y):
-    """(name, x float32, y int64 labels 0..k-1, num_classes, class_names)."""
-    from kerasdl.data import Dataset, check_xy, load_dataset
-
-    if x is not None or y is not None:
-        if x is None or y is None:
-            raise ValueError("Give both `x` and `y` (user data), or neither.")
-        if isinstance(dataset, Dataset):
-            raise ValueError("Give either a Dataset or `x`/`y`, not both.")
-        name = "user" if dataset is None else str(dataset)
-        x, y = check_xy(x, y)
-        class_names = None
-    else:
-        data = (
-            dataset
-            if isinstance(dataset, Dataset)
-            else load_dataset("digits" if dataset is None else dataset)
-        )
-        if data.task != "classification":
-            raise ValueError(
-                f"Tuning needs a classification dataset; {data.name!r} is a "
-                f"{data.task} dataset."
-            )
-        name, x, y, class_names = data.name, data.x, data.y, data.class_names
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"Expected labels `y` of shape (n,); received {y.shape}.")
-    if np.issubdtype(y.dtype, np.integer) and y.min() >= 0:
-        num_classes = int(y.max()) + 1
-    else:
-        labels, y = np.unique(y, return_inverse=True)
-        class_names = class_names or [str(v) for v in labels]
-        num_classes = len(labels)
-    if len(np.unique(y)) < 2:
-        raise ValueError("Expected at least 2 classes in `y`; received 1.")
-    return name, np.asarray(x, "float32"), y.astype("int64"), num_classes, class_names
-
-
-def _standardization(x):
-    """Per-feature (per-pixel) mean and variance of the training part; constant
-    features get variance 1 (they are only centred), as in StandardScaler."""
-    mean = x.mean(axis=0)
-    variance = x.var(axis=0)
-    variance = np.where(variance > 1e-12, variance, 1.0)
-    return mean.astype("float32"), variance.astype("float32")
-
-
-def _make_hypermodel(
-    family, x_fit, num_classes, *, standardize, flat_shape, seed, epochs, search_space
-):
-    """(hypermodel, standardize) with the statistics of `x_fit` if standardizing."""
-    reserved = {"flat_input", "num_train_samples", "epochs", "seed", "normalization"}
-    clash = sorted(reserved & set(search_space or {}))
-    if clash:
-        raise ValueError(
-            f"search_space takes hyperparameters only; received {clash[0]!r}."
-        )
-    sample_shape = tuple(flat_shape or x_fit.shape[1:])
-    flat_input = flat_shape is not None and tuple(x_fit.shape[1:]) != sample_shape
-    common = {
-        "flat_input": flat_input,
-        "num_train_samples": len(x_fit),
-        "epochs": epochs,
-        "seed": seed,
-        **(search_space or {}),
-    }
-    probe = get_hypermodel(family, sample_shape, num_classes, **common)
-    if standardize is None:
-        standardize = bool(probe.default_standardize)
-    if not standardize:
-        return probe, False
-    return (
-        get_hypermodel(
-            family,
-            sample_shape,
-            num_classes,
-            normalization=_standardization(x_fit),
-            **common,
-        ),
-        True,
-    )
-
-
-def _settings_check(project_dir: Path, settings: dict, overwrite: bool) -> bool:
-    """Refuse to resume a project made with other settings; True if resuming."""
-    path = project_dir / SETTINGS_FILE
-    tuner_state = project_dir / "tuner0.json"
-    if overwrite or not tuner_state.exists():
-        return False
-    if path.exists():
-        saved = json.loads(path.read_text())
-        current = json.loads(json.dumps(settings))
-        changed = [k for k in current if saved.get(k) != current[k]]
-        if changed:
-            key = changed[0]
-            raise ValueError(
-                f"{project_dir} holds a search with {key}={saved.get(key)!r}, not "
-                f"{current[key]!r}; pass overwrite=True (--overwrite) or another "
-                "output folder."
-            )
-    return True
-
-
-def _search(
-    hypermodel,
-    fit,
-    val,
-    *,
-    tuner,
-    max_trials,
-    epochs,
-    seed,
-    out_dir,
-    project_name,
-    overwrite,
-    verbose,
-    callbacks,
-    settings,
-    objective=None,
-):
-    """Create (or reload) the tuner and run the search. Returns (tuner, info).
-    `objective`: a `keras_tuner.Objective` (None: `val_accuracy`, maximised)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    project_dir = out_dir / project_name
-    resuming = _settings_check(project_dir, settings, overwrite)
-    kbackend.set_random_seed(seed)
-    instance = make_tuner(
-        tuner,
-        hypermodel,
-        max_trials=max_trials,
-        epochs=epochs,
-        seed=seed,
-        directory=out_dir,
-        project_name=project_name,
-        overwrite=overwrite,
-        verbose=verbose,
-        objective=objective,
-    )
-    project_dir.mkdir(parents=True, exist_ok=True)
-    (project_dir / SETTINGS_FILE).write_text(json.dumps(settings, indent=2))
-    trials = instance.oracle.trials.values()
-    done_before = sum(t.status == "COMPLETED" for t in trials)
-    if resuming:
-        rerun = len(instance.oracle._retry_queue)
-        _log(
-            f"resuming {project_dir}: {done_before} trial(s) finished, "
-            f"{rerun} interrupted trial(s) to run again, budget {max_trials}",
-            verbose,
-        )
-    start = time.perf_counter()
-    try:
-        instance.search(
-            fit[0],
-            fit[1],
-            validation_data=val,
-            epochs=epochs,
-            verbose=0,
-            callbacks=list(callbacks or []),
-        )
-    except KeyboardInterrupt:
-        _log(
-            f"interrupted: the finished trials are kept in {project_dir}; run the "
-            "same search again (without overwrite) to resume.",
-            verbose,
-        )
-        raise
-    except RuntimeError as error:  # Keras Tuner: too many failed trials in a row
-        lines = [line for line in str(error).splitlines() if line.strip()]
-        detail = f" Last error: {lines[-1].strip()}" if len(lines) > 1 else ""
-        raise RuntimeError(f"{lines[0] if lines else error}.{detail}") from error
-    completed = [t for t in instance.oracle.trials.values() if t.status == "COMPLETED"]
-    if not completed:
-        failed = [t for t in instance.oracle.trials.values() if t.message]
-        detail = ""
-        if failed:
-            lines = [x for x in failed[-1].message.splitlines() if x.strip()]
-            detail = f" Last error: {lines[-1].strip()}" if lines else ""
-        raise RuntimeError(f"No trial of the search completed.{detail}")
-    info = {
-        "resumed": resuming,
-        "completed_before": done_before,
-        "search_seconds": round(time.perf_counter() - start, 2),
-    }
-    return instance, info
-
-
-def _trial_rows(tuner, epochs):
-    rows = []
-    for trial_id in sorted(tuner.oracle.trials):
-        trial = tuner.oracle.trials[trial_id]
-        values = trial.hyperparameters.values
-        rows.append(
-            {
-                "trial_id": trial.trial_id,
-                "hyperparameters": _model_values(values),
-                "score": _finite(trial.score),
-                "status": trial.status,
-                "epochs": int(values.get("tuner/epochs", epochs)),
-            }
-        )
-    return rows
-
-
-def _write_csv(rows, path: Path) -> None:
-    names = []
-    for row in rows:
-        names += [n for n in row["hyperparameters"] if n not in names]
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["trial_id", "status", "score", "epochs", *names])
-        for row in rows:
-            writer.writerow(
-                [row["trial_id"], row["status"], row["score"], row["epochs"]]
-                + [row["hyperparameters"].get(n, "") for n in names]
-            )
-
-
-def _plot_trials(
-    rows, path: Path, title: str, objective: str = OBJECTIVE, direction: str = "max"
-) -> None:
-    from kerasdl._figures import plt, save_figure
-
-    order = np.arange(1, len(rows) + 1)
-    scores = np.array(
-        [np.nan if r["score"] is None else r["score"] for r in rows], dtype=float
-    )
-    if direction == "max":
-        best = np.fmax.accumulate(np.where(np.isnan(scores), -np.inf, scores))
-    else:
-        best = np.fmin.accumulate(np.where(np.isnan(scores), np.inf, scores))
-    best[np.isinf(best)] = np.nan
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(order, scores, "o", label="trial")
-    ax.step(order, best, where="post", label="best so far")
-    ax.set_xlabel("trial")
-    ax.set_ylabel(objective)
-    ax.set_title(title, fontsize=10)
-    ax.set_xticks(order)
-    ax.set_xticklabels([r["trial_id"] for r in rows], rotation=90, fontsize=7)
-    ax.legend(loc="lower right" if direction == "max" else "upper right")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
-def _check_common(tuner, max_trials, epochs, seed, val_size):
-    tuner = check_tuner(tuner)
-    epochs = check_int("epochs", epochs)
-    if max_trials is None:
-        max_trials = (
-            hyperband_trials(epochs) if tuner == "hyperband" else DEFAULT_TRIALS
-        )
-    max_trials = check_int("max_trials", max_trials)
-    seed = check_int("seed", seed, minimum=0)
-    val_size = check_float(
-        "val_size", val_size, low=0.0, high=1.0, low_open=True, high_open=True
-    )
-    return tuner, max_trials, epochs, seed, val_size
 
 
 def run_search(

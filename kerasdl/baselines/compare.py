@@ -7,20 +7,23 @@ data, preprocessing included, is fitted inside each training fold only.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 from sklearn.base import clone
-from sklearn.model_selection import train_test_split
 
 from kerasdl._checks import check_int
 from kerasdl.baselines.classical import (
     classical_models,
     count_parameters,
     make_classical,
+)
+from kerasdl.baselines.cv import (
+    _log,
+    _predict,
+    _rows,
 )
 from kerasdl.baselines.keras_classifier import (
     make_deep_estimator,
@@ -30,13 +33,16 @@ from kerasdl.baselines.keras_tabular import (
     TABULAR_ARCHITECTURES,
     make_tabular_estimator,
 )
+from kerasdl.baselines.learning_curve import (
+    best_by_kind,
+    measure_learning_curve,
+)
 from kerasdl.baselines.metrics import (
     METRIC_LABELS,
     check_metric,
     default_metric,
     make_folds,
     score_predictions,
-    sort_key,
     summarize_folds,
     task_metrics,
 )
@@ -45,13 +51,7 @@ from kerasdl.data.dataset import Dataset, check_xy
 from kerasdl.models.registry import get_model_spec
 
 DEFAULT_DEEP = {"image": ("mlp", "cnn"), "tabular": ("mlp", "ft_transformer")}
-LEARNING_CURVE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 TASKS = ("classification", "regression")
-
-
-def _log(message: str, verbose: bool) -> None:
-    if verbose:
-        print(message, file=sys.stderr, flush=True)
 
 
 def _input_kind(dataset: Dataset) -> str:
@@ -61,11 +61,6 @@ def _input_kind(dataset: Dataset) -> str:
 def _as_names(names) -> tuple[str, ...]:
     """One name or a sequence of names, as a tuple."""
     return (names,) if isinstance(names, str) else tuple(names)
-
-
-def _rows(x, index):
-    """Rows `index` of an array or of a DataFrame (positional)."""
-    return x.iloc[index] if hasattr(x, "iloc") else x[index]
 
 
 def _raw_feature_types(dataset: Dataset):
@@ -199,14 +194,6 @@ def _check_dataset(dataset: Dataset, folds: int):
                 f"{counts.min()}."
             )
     return x, y
-
-
-def _predict(model, x, task):
-    """`(pred, proba, classes)`: probabilities when the model has `predict_proba`."""
-    if task == "classification" and hasattr(model, "predict_proba"):
-        proba = np.asarray(model.predict_proba(x))
-        return model.classes_[np.argmax(proba, axis=1)], proba, model.classes_
-    return np.asarray(model.predict(x)), None, None
 
 
 def _score_folds(estimator, x, y, splits, name, kind, task, verbose):
@@ -445,91 +432,3 @@ def _prepare_out_dir(out_dir) -> Path:
             f"{str(out_dir)!r} ({error.strerror or error})."
         ) from error
     return out
-
-
-def best_by_kind(results: list[dict], kind: str, metric: str = "accuracy"):
-    """The row of `kind` with the best mean `metric` (None when there is none)."""
-    rows = [r for r in results if r["kind"] == kind]
-    if not rows:
-        return None
-    return sorted(rows, key=sort_key(metric))[0]
-
-
-def measure_learning_curve(
-    x,
-    y,
-    splits,
-    results,
-    estimators,
-    verbose=True,
-    *,
-    metric="accuracy",
-    task="classification",
-) -> dict:
-    """The ranking metric against training-set size for the best classical and
-    deep models.
-
-    Each training fold is subsampled (stratified for classification, seeded) to a
-    fraction of its size; the model is scored on the full test fold; scores are
-    averaged over folds. Each curve holds `train_sizes`, `<metric>_mean` and
-    `<metric>_std`.
-    """
-    with reuse_compiled_models():  # each fold's model is done with before the next
-        return _learning_curves(
-            x, y, splits, results, estimators, verbose, metric, task
-        )
-
-
-def _learning_curves(x, y, splits, results, estimators, verbose, metric, task):
-    curves = {}
-    labels = np.unique(y) if task == "classification" else None
-    min_rows = 2 * len(labels) if task == "classification" else 5
-    for kind in ("classical", "deep"):
-        best = best_by_kind(results, kind, metric)
-        if best is None:
-            continue
-        sizes, means, stds = [], [], []
-        for fraction in LEARNING_CURVE_FRACTIONS:
-            scores, n_train = [], []
-            for fold, (train, test) in enumerate(splits):
-                if fraction < 1.0:
-                    if int(fraction * len(train)) < min_rows:
-                        continue
-                    stratify = y[train] if task == "classification" else None
-                    train, _ = train_test_split(
-                        train,
-                        train_size=fraction,
-                        stratify=stratify,
-                        random_state=fold,
-                    )
-                model = clone(estimators[best["model"]])
-                model.fit(_rows(x, train), y[train])
-                pred, proba, classes = _predict(model, _rows(x, test), task)
-                fold_score = score_predictions(
-                    task,
-                    y[test],
-                    pred,
-                    proba=proba,
-                    model_classes=classes,
-                    labels=labels,
-                )[metric]
-                if fold_score is not None:
-                    scores.append(fold_score)
-                    n_train.append(len(train))
-            if scores:
-                sizes.append(int(np.mean(n_train)))
-                means.append(float(np.mean(scores)))
-                stds.append(float(np.std(scores)))
-                _log(
-                    f"    learning curve {best['model']}: {sizes[-1]} samples -> "
-                    f"{means[-1]:.4f}",
-                    verbose,
-                )
-        curves[kind] = {
-            "model": best["model"],
-            "metric": metric,
-            "train_sizes": sizes,
-            f"{metric}_mean": means,
-            f"{metric}_std": stds,
-        }
-    return curves

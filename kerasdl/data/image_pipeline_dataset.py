@@ -10,7 +10,8 @@ import keras
 import numpy as np
 
 from kerasdl._checks import check_int
-from kerasdl.data.opencv import OpenCVPipeline, _stack, read_image
+from kerasdl.data.opencv import OpenCVPipeline, read_image
+from kerasdl.data.opencv.pipeline import _stack
 
 __all__ = ["ImagePipelineDataset"]
 

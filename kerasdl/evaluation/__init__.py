@@ -26,12 +26,14 @@ from kerasdl.evaluation.error_analysis import (
     plot_confusion_matrix,
 )
 from kerasdl.evaluation.fairness import (
-    FairnessData,
     demographic_parity_difference,
     equal_opportunity_difference,
-    fairness_demo,
     fairness_report,
     format_fairness,
+)
+from kerasdl.evaluation.fairness_demo import (
+    FairnessData,
+    fairness_demo,
     load_fairness_demo,
 )
 from kerasdl.evaluation.model_card import model_card_from_run, write_model_card

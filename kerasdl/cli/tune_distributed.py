@@ -65,8 +65,8 @@ def run(args) -> int:
         DISTRIBUTED_FILE,
         format_summary,
         launch_distributed_search,
-        run_search_role,
     )
+    from kerasdl.hypermodels.distributed_role import run_search_role
 
     if args.role is not None:
         return run_search_role(

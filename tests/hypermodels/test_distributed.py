@@ -13,8 +13,8 @@ from kerasdl.hypermodels.distributed import (
     DISTRIBUTED_FILE,
     format_summary,
     launch_distributed_search,
-    run_search_role,
 )
+from kerasdl.hypermodels.distributed_role import run_search_role
 
 
 @pytest.mark.slow

@@ -11,6 +11,32 @@ import zipfile
 from pathlib import Path
 
 
+def is_number(value, *, integer=False, finite=False) -> bool:
+    """Whether `value` is a real number (an integer when `integer`; finite when
+    `finite`) and not a bool. NumPy scalars count."""
+    if isinstance(value, bool):
+        return False
+    if not isinstance(value, numbers.Integral if integer else numbers.Real):
+        return False
+    return not finite or math.isfinite(value)
+
+
+def check_bool(name, value) -> bool:
+    """Return `value` if it is True or False; else ValueError."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be True or False; received {name}={value!r}.")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Return `value` if it is one of `choices`; else ValueError listing them."""
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {tuple(choices)}; received {name}={value!r}."
+        )
+    return value
+
+
 def check_int(name, value, minimum=1, allow_none=False):
     """Return `value` as an int >= `minimum` (or None when allowed); else ValueError."""
     if value is None and allow_none:

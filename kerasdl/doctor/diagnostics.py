@@ -21,6 +21,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl import backend as kb
+from kerasdl._checks import is_number
 from kerasdl.doctor.diagnostic_checks import (
     DIAGNOSTIC_CHECKS,
     DIVERGENCE_BATCHES,
@@ -35,7 +36,6 @@ from kerasdl.doctor.probes import (
     _check_positive,
     _dead_fraction,
     _first_dim,
-    _is_number,
     _is_relu,
     _layer_key,
     _probe_error,
@@ -160,12 +160,12 @@ class TrainingDiagnostics(DiagnosticChecks, keras.callbacks.Callback):
             ("overfit_rise", overfit_rise),
         ):
             _check_positive(name, value)
-        if not _is_number(dead_relu_fraction) or not 0 < dead_relu_fraction <= 1:
+        if not is_number(dead_relu_fraction) or not 0 < dead_relu_fraction <= 1:
             raise ValueError(
                 "dead_relu_fraction must be in (0, 1]; "
                 f"received {dead_relu_fraction!r}."
             )
-        if not _is_number(lr_rise_factor) or not lr_rise_factor > 1:
+        if not is_number(lr_rise_factor) or not lr_rise_factor > 1:
             raise ValueError(
                 f"lr_rise_factor must be a number > 1; received {lr_rise_factor!r}."
             )

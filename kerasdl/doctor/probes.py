@@ -13,6 +13,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasdl._checks import is_number
+
 _ACTIVATION_LAYERS = (
     keras.layers.Activation,
     keras.layers.ReLU,
@@ -23,15 +25,11 @@ _ACTIVATION_LAYERS = (
 )
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def _check_positive(name: str, value, *, integer: bool = False) -> None:
     ok = (
         isinstance(value, numbers.Integral) and not isinstance(value, bool)
         if integer
-        else _is_number(value) and math.isfinite(value)
+        else is_number(value) and math.isfinite(value)
     )
     if not ok or value <= 0:
         kind = "an integer >= 1" if integer else "a finite number > 0"

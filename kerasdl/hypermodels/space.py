@@ -10,19 +10,11 @@ the parameter's domain and reversed ranges are refused, naming the argument.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, replace
 
+from kerasdl._checks import is_number
+
 KINDS = ("int", "float", "choice", "bool")
-
-
-def _is_number(value, integer=False) -> bool:
-    if isinstance(value, bool):
-        return False
-    if integer:
-        return isinstance(value, numbers.Integral)
-    return isinstance(value, numbers.Real) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -71,7 +63,9 @@ class Param:
         return f"{kind} in [{low}, {high}{')' if self.maximum_open else ']'}"
 
     def _int_choices(self) -> bool:
-        return self.kind == "choice" and _is_number(self.default, integer=True)
+        return self.kind == "choice" and is_number(
+            self.default, integer=True, finite=True
+        )
 
     def valid(self, value) -> bool:
         """Whether one value lies in the domain."""
@@ -80,7 +74,7 @@ class Param:
         if self.kind == "bool":
             return isinstance(value, bool)
         integer = self.kind == "int" or self._int_choices()
-        if not _is_number(value, integer=integer):
+        if not is_number(value, integer=integer, finite=True):
             return False
         if self.minimum is not None and value < self.minimum:
             return False

@@ -10,9 +10,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+from kerasdl._checks import is_number
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
@@ -48,7 +46,7 @@ class MaskingNoise(keras.layers.Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not _is_number(rate) or not 0.0 <= rate < 1.0:
+        if not is_number(rate) or not 0.0 <= rate < 1.0:
             raise ValueError(
                 f"`rate` must be a float in [0, 1); received rate={rate!r}."
             )
@@ -110,12 +108,12 @@ class ClippedGaussianNoise(keras.layers.Layer):
 
     def __init__(self, stddev, clip_min=0.0, clip_max=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not _is_number(stddev) or stddev < 0:
+        if not is_number(stddev) or stddev < 0:
             raise ValueError(
                 f"`stddev` must be a float >= 0; received stddev={stddev!r}."
             )
         for name, value in (("clip_min", clip_min), ("clip_max", clip_max)):
-            if value is not None and not _is_number(value):
+            if value is not None and not is_number(value):
                 raise ValueError(
                     f"`{name}` must be a number or None; received {name}={value!r}."
                 )

@@ -12,7 +12,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl import backend
-from kerasdl._checks import check_int
+from kerasdl._checks import check_choice, check_int
 from kerasdl.rl.base import (
     Agent,
     check_float,
@@ -27,12 +27,6 @@ def sample_actions(logits, rng: np.random.Generator) -> np.ndarray:
     """One action per row of `logits`, drawn from their softmax (Gumbel-max trick)."""
     logits = np.asarray(logits, dtype=np.float64)
     return np.argmax(logits + rng.gumbel(size=logits.shape), axis=-1)
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}; received {value!r}.")
-    return value
 
 
 def _policy_terms(model, observations, actions):
@@ -85,7 +79,7 @@ class _ActorCriticAgent(Agent):
             "gamma": check_float("gamma", gamma, 0, 1, low_open=True),
             "ent_coef": check_float("ent_coef", ent_coef, 0),
             "vf_coef": check_float("vf_coef", vf_coef, 0, low_open=True),
-            "value_loss": _check_choice("value_loss", value_loss, VALUE_LOSSES),
+            "value_loss": check_choice("value_loss", value_loss, VALUE_LOSSES),
             "normalize_advantage": bool(normalize_advantage),
             "max_grad_norm": check_float(
                 "max_grad_norm", max_grad_norm, 0, low_open=True

@@ -18,6 +18,8 @@ import os
 
 import keras
 
+from kerasdl._checks import check_bool
+
 __all__ = [
     "BACKUP_DIR",
     "CHECKPOINT_FILE",
@@ -31,11 +33,6 @@ CHECKPOINT_FILE = "best.keras"
 CSV_LOG_FILE = "log.csv"
 TENSORBOARD_DIR = "tensorboard"
 BACKUP_DIR = "backup"
-
-
-def _check_bool(name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False; received {value!r}.")
 
 
 def make_callbacks(
@@ -111,7 +108,7 @@ def make_callbacks(
         "terminate_on_nan": terminate_on_nan,
         "backup": backup,
     }.items():
-        _check_bool(flag, value)
+        check_bool(flag, value)
 
     callbacks: list[keras.callbacks.Callback] = []
     if terminate_on_nan:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import keras
 
+from kerasdl._checks import is_number
 from kerasdl.training import callbacks as _callbacks
 from kerasdl.training import distribute as _distribute
 from kerasdl.training import optimizers as _optimizers
@@ -52,10 +53,6 @@ _SCHEDULE_RATE_ARGUMENT = {
     "warmup_cosine": "peak_learning_rate",
 }
 _VERBOSE = ("auto", 0, 1, 2)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass
@@ -177,16 +174,20 @@ class TrainingConfig:
                 f"precision must be one of {list(PRECISIONS)}; "
                 f"received {self.precision!r}."
             )
-        if self.seed is not None and (not _is_int(self.seed) or self.seed < 0):
+        if self.seed is not None and (
+            not is_number(self.seed, integer=True) or self.seed < 0
+        ):
             raise ValueError(
                 f"seed must be None or an integer >= 0; received {self.seed!r}."
             )
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
-            if not _is_int(value) or value < 1:
+            if not is_number(value, integer=True) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1; received {value!r}.")
         patience = self.early_stopping_patience
-        if patience is not None and (not _is_int(patience) or patience < 0):
+        if patience is not None and (
+            not is_number(patience, integer=True) or patience < 0
+        ):
             raise ValueError(
                 "early_stopping_patience must be None or an integer >= 0; "
                 f"received {patience!r}."
@@ -297,7 +298,7 @@ class TrainingConfig:
             return None
         decay_steps = None
         if steps_per_epoch is not None:
-            if not _is_int(steps_per_epoch) or steps_per_epoch < 1:
+            if not is_number(steps_per_epoch, integer=True) or steps_per_epoch < 1:
                 raise ValueError(
                     "steps_per_epoch must be None or an integer >= 1; received "
                     f"{steps_per_epoch!r}."

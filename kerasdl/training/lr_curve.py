@@ -17,6 +17,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kerasdl._checks import is_number
+
 __all__ = [
     "SUGGESTION_RULE",
     "ExponentialRangeSchedule",
@@ -33,10 +35,6 @@ SUGGESTION_RULE = (
     "min(1 / (1 - smoothing), n / 4) points are skipped) and up to the lowest smoothed "
     "loss; min_loss_lr / 10 when that stretch is empty"
 )
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _is_real(value) -> bool:
@@ -74,7 +72,7 @@ class ExponentialRangeSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, min_lr: float, max_lr: float, steps: int):
         _check_range(min_lr, max_lr)
-        if not _is_int(steps) or steps < 2:
+        if not is_number(steps, integer=True) or steps < 2:
             raise ValueError(f"steps must be an integer >= 2; received {steps!r}.")
         self.min_lr = float(min_lr)
         self.max_lr = float(max_lr)

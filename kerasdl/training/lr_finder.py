@@ -33,13 +33,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kerasdl._checks import is_number
 from kerasdl.training import optimizers as _optimizers
 from kerasdl.training.lr_curve import (
     SUGGESTION_RULE,
     ExponentialRangeSchedule,
     LRFinderResult,
     _check_range,
-    _is_int,
     _is_real,
     plot_lr_finder,
     smooth_losses,
@@ -58,12 +58,12 @@ __all__ = [
 
 
 def _check_arguments(steps, batch_size, smoothing, divergence_factor, seed) -> None:
-    if not _is_int(steps) or steps < 10:
+    if not is_number(steps, integer=True) or steps < 10:
         raise ValueError(
             "steps must be an integer >= 10 (a curve needs points); "
             f"received {steps!r}."
         )
-    if not _is_int(batch_size) or batch_size < 1:
+    if not is_number(batch_size, integer=True) or batch_size < 1:
         raise ValueError(
             f"batch_size must be an integer >= 1; received {batch_size!r}."
         )
@@ -81,7 +81,7 @@ def _check_arguments(steps, batch_size, smoothing, divergence_factor, seed) -> N
             f"divergence_factor must be a finite number > 1; "
             f"received {divergence_factor!r}."
         )
-    if seed is not None and (not _is_int(seed) or seed < 0):
+    if seed is not None and (not is_number(seed, integer=True) or seed < 0):
         raise ValueError(f"seed must be None or an integer >= 0; received {seed!r}.")
 
 

@@ -24,6 +24,8 @@ import numbers
 
 import keras
 
+from kerasdl._checks import is_number
+
 __all__ = ["OPTIMIZERS", "get_optimizer"]
 
 #: The optimizer names `get_optimizer` accepts, and the Keras classes they build.
@@ -37,15 +39,11 @@ OPTIMIZERS = {
 _MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def _check_positive_or_none(name: str, value, *, strict: bool = True) -> None:
     if value is None:
         return
     if (
-        not _is_number(value)
+        not is_number(value)
         or not math.isfinite(value)
         or not (value > 0 if strict else value >= 0)
     ):
@@ -85,7 +83,7 @@ def validate_optimizer_args(
     name = name.lower()
     if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         pass
-    elif _is_number(learning_rate):
+    elif is_number(learning_rate):
         if not math.isfinite(learning_rate) or learning_rate <= 0:
             raise ValueError(
                 "learning_rate must be a finite number > 0; "
@@ -97,7 +95,7 @@ def validate_optimizer_args(
             "keras.optimizers.schedules.LearningRateSchedule; received "
             f"{learning_rate!r} of type {type(learning_rate).__name__}."
         )
-    if not _is_number(momentum) or not 0.0 <= momentum < 1.0:
+    if not is_number(momentum) or not 0.0 <= momentum < 1.0:
         raise ValueError(f"momentum must be in [0, 1); received {momentum!r}.")
     if momentum and name not in _MOMENTUM_OPTIMIZERS:
         raise ValueError(

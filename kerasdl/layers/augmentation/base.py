@@ -4,22 +4,13 @@ training gate, the seed and the parsing of `(low, high)` ranges."""
 from __future__ import annotations
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
-from kerasdl._checks import check_int
+from kerasdl._checks import check_choice, check_int, is_number
 
 __all__ = ["ImageAugmentation", "check_choice", "check_range"]
-
-
-def _is_number(value):
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
 
 
 def check_range(name, value, *, symmetric=True, low=-math.inf, high=math.inf):
@@ -35,7 +26,7 @@ def check_range(name, value, *, symmetric=True, low=-math.inf, high=math.inf):
         f"`{name}` must be a number >= 0 or a (low, high) pair with low <= high, "
         f"within [{low}, {high}]; received {name}={value!r}."
     )
-    if _is_number(value):
+    if is_number(value, finite=True):
         value = float(value)
         ends = (-value, value) if symmetric else (value, value)
         if symmetric and value < 0:
@@ -43,7 +34,7 @@ def check_range(name, value, *, symmetric=True, low=-math.inf, high=math.inf):
     elif (
         isinstance(value, (tuple, list))
         and len(value) == 2
-        and all(_is_number(v) for v in value)
+        and all(is_number(v, finite=True) for v in value)
         and value[0] <= value[1]
     ):
         value = (float(value[0]), float(value[1]))
@@ -62,14 +53,6 @@ def as_bounds(value):
     return (-value, value)
 
 
-def check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(
-            f"`{name}` must be one of {choices}; received {name}={value!r}."
-        )
-    return value
-
-
 def check_value_range(value_range, allow_none=True):
     """`(low, high)` with low < high (or None when allowed)."""
     if value_range is None and allow_none:
@@ -77,7 +60,7 @@ def check_value_range(value_range, allow_none=True):
     if (
         not isinstance(value_range, (tuple, list))
         or len(value_range) != 2
-        or not all(_is_number(v) for v in value_range)
+        or not all(is_number(v, finite=True) for v in value_range)
         or not value_range[0] < value_range[1]
     ):
         raise ValueError(

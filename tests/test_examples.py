@@ -25,10 +25,14 @@ PUBLIC_MODULES = {
     "kerasdl.layers.attention_plots",
     "kerasdl.models",
     "kerasdl.models.gans",
+    "kerasdl.models.mlp",
+    "kerasdl.models.sequence",
     "kerasdl.models.transformers",
     "kerasdl.plotting",
+    "kerasdl.recipes",
     "kerasdl.rl",
     "kerasdl.rl.q_learning",
+    "kerasdl.rl.q_learning_agent",
     "kerasdl.training",
 }
 

@@ -9,7 +9,12 @@ from kerasdl.models.sequence.forecasting import (
     seasonal_naive_forecast,
 )
 from kerasdl.models.sequence.rnn_classifier import (
+    CELLS,
+    END,
+    START,
+    Seq2SeqData,
     build_sequence_classifier,
+    make_cell,
     make_reversal_task,
     sequence_exact_match,
 )
@@ -25,6 +30,11 @@ from kerasdl.models.sequence.word2vec import (
 )
 
 __all__ = [
+    "CELLS",
+    "END",
+    "START",
+    "Seq2SeqData",
+    "make_cell",
     "Forecaster",
     "Seq2SeqLSTM",
     "Word2Vec",

@@ -23,6 +23,7 @@ from kerasdl import backend
 from kerasdl.layers.noise import ClippedGaussianNoise, MaskingNoise
 from kerasdl.models._checks import check_int as _check_int
 from kerasdl.models._checks import check_sample_shape as _check_sample_shape
+from kerasdl.models.base import FunctionalModel
 
 KINDS = ("dense", "conv")
 NOISES = ("gaussian", "masking")
@@ -179,7 +180,7 @@ def _decoder_model(
 
 # === Autoencoder ===
 @keras.saving.register_keras_serializable(package="kerasdl")
-class Autoencoder(keras.Model):
+class Autoencoder(FunctionalModel):
     """An undercomplete autoencoder, optionally denoising: input -> code -> input.
 
     The encoder maps a sample to a `latent_dim` code (linear); the decoder maps
@@ -339,8 +340,7 @@ class Autoencoder(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_shape": self.sample_shape,
             "latent_dim": self.latent_dim,
             "kind": self.kind,

@@ -24,6 +24,7 @@ from kerasdl.models.autoencoders.autoencoders import (
     _kernel_init,
     _resolve_hidden,
 )
+from kerasdl.models.base import SubclassedModel
 
 _MAX_PENDING = 8
 
@@ -205,7 +206,7 @@ def kl_divergence(z_mean, z_log_var):
 
 # === VAE ===
 @keras.saving.register_keras_serializable(package="kerasdl")
-class VAE(keras.Model):
+class VAE(SubclassedModel):
     """A variational autoencoder trained on the negative ELBO via `compute_loss`.
 
     Encoder `q(z|x) = N(z_mean, diag(exp(z_log_var)))`, prior `p(z) = N(0, I)`,
@@ -510,8 +511,7 @@ class VAE(keras.Model):
     # --- Config ---
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": self.beta,

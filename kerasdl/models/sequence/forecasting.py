@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from kerasdl._checks import check_int
+from kerasdl.models.base import FunctionalModel
 
 __all__ = [
     "ForecastEvaluation",
@@ -176,7 +177,7 @@ def fit_normalization(train_series):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class Forecaster(keras.Model):
+class Forecaster(FunctionalModel):
     """Maps `input_length` past values of a series to its next `horizon` values.
 
     The graph is: Rescaling to `(x - mean) / std` -> Reshape to
@@ -276,8 +277,7 @@ class Forecaster(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_length": self.input_length,
             "horizon": self.horizon,
             "units": self.units,

@@ -16,6 +16,7 @@ from keras import ops
 from kerasdl import backend
 from kerasdl._checks import check_int
 from kerasdl.layers.recurrent import LSTMCell
+from kerasdl.models.base import SubclassedModel
 
 __all__ = ["Seq2SeqLSTM", "make_teacher_forcing_inputs"]
 
@@ -46,7 +47,7 @@ def make_teacher_forcing_inputs(targets, start_token_id):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class Seq2SeqLSTM(keras.Model):
+class Seq2SeqLSTM(SubclassedModel):
     """LSTM encoder-decoder over integer tokens (Sutskever et al., 2014).
 
     The encoder (`Embedding` -> `RNN(LSTMCell, return_state=True)`, padding 0

@@ -38,6 +38,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl._checks import check_float, check_int
+from kerasdl.models.base import SubclassedModel
 
 __all__ = [
     "Word2Vec",
@@ -232,7 +233,7 @@ def skipgram_pairs(
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class Word2Vec(keras.Model):
+class Word2Vec(SubclassedModel):
     """Skip-gram word2vec: two `keras.layers.Embedding` tables and a dot product.
 
     Train it with `keras.losses.BinaryCrossentropy(from_logits=True)` on the

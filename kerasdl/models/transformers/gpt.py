@@ -24,6 +24,7 @@ from kerasdl import backend
 from kerasdl._checks import check_float, check_int
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerDecoderBlock
+from kerasdl.models.base import SubclassedModel
 
 __all__ = ["GPTLanguageModel", "SAMPLING_METHODS", "sample_next_token"]
 
@@ -103,7 +104,7 @@ def _check_sampling(method, temperature, top_k, top_p, vocab_size):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class GPTLanguageModel(keras.Model):
+class GPTLanguageModel(SubclassedModel):
     """Decoder-only Transformer language model (GPT-2 layout, pre-norm).
 
     Args:

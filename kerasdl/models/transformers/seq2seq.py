@@ -52,6 +52,7 @@ from kerasdl import backend
 from kerasdl._checks import check_float, check_int
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
+from kerasdl.models.base import SubclassedModel
 
 __all__ = ["TransformerSeq2Seq"]
 
@@ -87,7 +88,7 @@ def _as_id_array(ids, name, vocab_size, max_length):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class TransformerSeq2Seq(keras.Model):
+class TransformerSeq2Seq(SubclassedModel):
     """Encoder-decoder Transformer (Vaswani et al., 2017) for sequence to sequence.
 
     Args:

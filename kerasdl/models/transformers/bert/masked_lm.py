@@ -11,6 +11,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl._checks import check_float, check_int
+from kerasdl.models.base import FunctionalModel
 from kerasdl.models.transformers.bert.encoder import (
     _check_encoder,
     _compile_from_config,
@@ -126,7 +127,7 @@ class MaskedLMHead(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class BertMaskedLM(keras.Model):
+class BertMaskedLM(FunctionalModel):
     """A `BertEncoder` with a masked-language-model head.
 
     Train it on `mask_tokens` output: inputs the corrupted ids, targets the
@@ -204,8 +205,7 @@ class BertMaskedLM(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "tie_embeddings": self.tie_embeddings,
         }

@@ -79,16 +79,6 @@ def _in_policy_scope_of_kwargs(init):
     return wrapped
 
 
-def _in_policy_scope_of_model(build):
-    @functools.wraps(build)
-    def wrapped(self, *args, **kwargs):
-        with dtype_policy_scope(self.dtype_policy):
-            return build(self, *args, **kwargs)
-
-    wrapped._kerasdl_dtype_scoped = True
-    return wrapped
-
-
 class _PolicyConfig:
     """What every kerasdl model class shares: `name`, `trainable` and `dtype` in
     the config, and the model's dtype policy on every layer it builds.
@@ -106,10 +96,9 @@ class _PolicyConfig:
     config as a serialized policy, so a saved model reloads with its policy.
 
     How the policy reaches every layer: keras-hub passes `dtype=dtype` to each
-    layer by hand. Here the subclass's `__init__` (and its `build`, for models
-    that create layers lazily) runs with the model's policy as the default
-    policy (`dtype_policy_scope`), so every layer created there gets it without
-    a `dtype=` argument: the layers of the functional graph, the sublayers that
+    layer by hand. Here the subclass's `__init__` runs with the model's policy
+    as the default policy (`dtype_policy_scope`), so every layer created there
+    gets it without a `dtype=` argument: the layers of the functional graph, the sublayers that
     composite `kerasdl.layers` blocks create themselves, and the layers built
     by shared helper functions. A forgotten `dtype=` cannot leave a float32
     island inside a bfloat16 model. The wrapping is done once per subclass in
@@ -138,13 +127,9 @@ class _PolicyConfig:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        for method, wrap in (
-            ("__init__", _in_policy_scope_of_kwargs),
-            ("build", _in_policy_scope_of_model),
-        ):
-            own = cls.__dict__.get(method)
-            if own is not None and not getattr(own, "_kerasdl_dtype_scoped", False):
-                setattr(cls, method, wrap(own))
+        own = cls.__dict__.get("__init__")
+        if own is not None and not getattr(own, "_kerasdl_dtype_scoped", False):
+            cls.__init__ = _in_policy_scope_of_kwargs(own)
 
     def __init__(self, *args, dtype=None, **kwargs):
         policy = get_dtype_policy(dtype)
@@ -178,8 +163,9 @@ class FunctionalModel(_PolicyConfig, keras.Model):
 
 
 class SubclassedModel(_PolicyConfig, keras.Model):
-    """Base of the models that create their layers in `__init__` (or `build`) and
-    write `call` by hand. The subclass calls `super().__init__(**kwargs)` first;
-    its layers are then created under the model's dtype policy. See
+    """Base of the models that create their layers in `__init__` and write `call`
+    by hand. The subclass calls `super().__init__(**kwargs)` first; its layers
+    are then created under the model's dtype policy (a layer created later, in
+    `build`, takes `dtype=self.dtype_policy`). See
     `_PolicyConfig` for the config and the dtype policy.
     """

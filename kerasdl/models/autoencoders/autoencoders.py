@@ -63,7 +63,8 @@ class Autoencoder(FunctionalModel):
             (linear) for standardized data.
         seed: Seed of the kernel initializers and of the noise, or None.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, *input_shape)`.

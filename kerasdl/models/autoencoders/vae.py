@@ -104,7 +104,8 @@ class VAE(SubclassedModel):
             `"gaussian"` (unit variance).
         seed: Seed of the `Sampling` layer.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model`.
+        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Tensor `(batch, *input_shape)`.

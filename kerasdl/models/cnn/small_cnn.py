@@ -43,7 +43,8 @@ class SmallCNN(FunctionalModel):
         flat_input: If True the model takes flat inputs `(batch, h * w * c)` (as
             scikit-learn passes them) and reshapes them to `input_shape` first.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`, or `(batch, h * w * c)`

@@ -68,7 +68,8 @@ class CenterNet(FunctionalModel):
         head_filters: Filters of the 3x3 conv of each head (>= 1).
         batch_norm: Whether to put BatchNormalization after each backbone conv.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model`.
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`.

@@ -72,7 +72,8 @@ class DiffusionUNet(FunctionalModel):
             level's filters), or `None`/0 for no normalization.
         dropout: Dropout rate in [0, 1) inside the residual blocks.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: `[x_t, t]`: noisy images `(batch, *image_shape)` and timesteps

@@ -58,7 +58,8 @@ class MLP(FunctionalModel):
         output_activation: Activation of the head: one of the hidden activations,
             `"linear"`, or `None` (linear).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, *input_shape)`.

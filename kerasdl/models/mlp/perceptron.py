@@ -43,7 +43,8 @@ class Perceptron(FunctionalModel):
         input_dim: Number of input features (>= 1).
         units: Number of independent threshold units (outputs), >= 1.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, input_dim)`.

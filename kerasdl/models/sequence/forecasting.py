@@ -197,7 +197,8 @@ class Forecaster(FunctionalModel):
         mean: Mean of the training series (normalisation offset).
         std: Standard deviation of the training series (> 0).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, input_length)`, on the original scale.

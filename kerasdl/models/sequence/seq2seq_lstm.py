@@ -72,7 +72,8 @@ class Seq2SeqLSTM(SubclassedModel):
         start_token_id: Target id that starts every decoder input.
         end_token_id: Target id that ends a target; decoding stops there.
         target_max_length: Default number of decoding steps.
-        **kwargs: Passed to `keras.Model` (e.g. `name`).
+        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: A pair `(source, decoder_input)`, int ids `(batch, source_time)`

@@ -68,7 +68,8 @@ class Word2Vec(SubclassedModel):
         seed: Integer seed of the initial target table (uniform in
             `+-0.5 / embedding_dim`, as in the word2vec C code; the context
             table starts at zero).
-        **kwargs: Passed to `keras.Model` (e.g. `name`).
+        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: A tuple `(targets, contexts)`: integer ids `(batch,)` (or

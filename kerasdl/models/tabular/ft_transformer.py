@@ -298,7 +298,8 @@ class FTTransformer(TabularNetwork):
         name: Name of the model.
         dtype: Dtype policy of every layer (e.g. `"mixed_bfloat16"`), or None
             for the global policy.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: A dict with the keys in `model.input_widths` (see

@@ -52,7 +52,8 @@ class GPTLanguageModel(SubclassedModel):
         tie_embeddings: Whether the output projection is the transposed token
             embedding (GPT-2) rather than a separate Dense layer.
         seed: Integer seed of the dropouts.
-        **kwargs: Passed to `keras.Model` (e.g. `name`, `dtype`).
+        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         tokens: Integer ids `(batch, time)`, `time <= max_len`, each in

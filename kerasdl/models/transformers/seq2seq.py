@@ -84,7 +84,8 @@ class TransformerSeq2Seq(Seq2SeqDecoding, SubclassedModel):
         end_token_id: Target id that ends a target; decoding stops there.
         layer_norm_epsilon: Epsilon of the LayerNorms.
         seed: Integer seed of the initializers and dropouts.
-        **kwargs: Passed to `keras.Model` (e.g. `name`, `dtype`).
+        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: A pair `(source_tokens, decoder_input_tokens)`: integer ids

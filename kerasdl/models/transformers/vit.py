@@ -73,7 +73,8 @@ class ViTClassifier(FunctionalModel):
             with `from_logits=True`).
         seed: Integer seed of the dropouts and the shifts (None: unseeded).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`, `dtype`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`.

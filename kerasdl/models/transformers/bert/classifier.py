@@ -38,7 +38,8 @@ class BertClassifier(FunctionalModel):
             the `[CLS]` position to summarise the sequence (BERT's next-sentence
             task did; this one has none).
         dropout: Dropout before the output layer.
-        **kwargs: Passed to `keras.Model`.
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         token_ids: Integer ids `(batch, time)`.

@@ -42,7 +42,8 @@ class BertEncoder(FunctionalModel):
         layer_norm_epsilon: Epsilon of every LayerNorm.
         seed: Integer seed of the dropouts (initial weights follow Keras's
             global seed: `kerasdl.training.set_seed`).
-        **kwargs: Passed to `keras.Model` (e.g. `name`, `dtype`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         token_ids: Integer ids `(batch, time)`, `time <= max_len`.

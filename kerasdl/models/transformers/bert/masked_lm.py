@@ -140,7 +140,8 @@ class BertMaskedLM(FunctionalModel):
         encoder: A `BertEncoder` (its weights are shared, not copied).
         tie_embeddings: Output logits through the transposed token embedding
             (BERT) rather than a separate `Dense(vocab_size)`.
-        **kwargs: Passed to `keras.Model`.
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         token_ids: Integer ids `(batch, time)`.

@@ -95,13 +95,13 @@ class _PolicyConfig:
     `keras.Functional` would otherwise drop). This class adds `dtype` to the
     config as a serialized policy, so a saved model reloads with its policy.
 
-    How the policy reaches every layer: keras-hub passes `dtype=dtype` to each
-    layer by hand. Here the subclass's `__init__` runs with the model's policy
-    as the default policy (`dtype_policy_scope`), so every layer created there
-    gets it without a `dtype=` argument: the layers of the functional graph, the sublayers that
-    composite `kerasdl.layers` blocks create themselves, and the layers built
-    by shared helper functions. A forgotten `dtype=` cannot leave a float32
-    island inside a bfloat16 model. The wrapping is done once per subclass in
+    How the policy reaches every layer: keras-hub passes `dtype=dtype` to each layer
+    by hand. Here the subclass's `__init__` runs with the model's policy as the
+    default policy (`dtype_policy_scope`), so every layer created there gets it
+    without a `dtype=` argument: the layers of the functional graph, the sublayers
+    that composite `kerasdl.layers` blocks create themselves, and the layers built
+    by shared helper functions. A forgotten `dtype=` cannot leave a float32 island
+    inside a bfloat16 model. The wrapping is done once per subclass in
     `__init_subclass__`; a subclass writes an ordinary `__init__` that accepts
     `**kwargs` (holding `dtype`) and passes them to `super().__init__`.
 

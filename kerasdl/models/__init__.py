@@ -5,11 +5,11 @@ builders and training settings; import it from its module. The families live in
 subpackages (gans/, transformers/, cnn/, ...) and are re-exported here.
 """
 
-from kerasdl.models.autoencoders.autoencoders import (
-    Autoencoder,
+from kerasdl.models.autoencoders.anomaly import (
     anomaly_detection_auc,
     reconstruction_error,
 )
+from kerasdl.models.autoencoders.autoencoders import Autoencoder
 from kerasdl.models.autoencoders.plots import (
     plot_interpolation,
     plot_latent_grid,
@@ -19,9 +19,11 @@ from kerasdl.models.autoencoders.plots import (
 )
 from kerasdl.models.autoencoders.vae import (
     VAE,
-    build_vae,
     kl_divergence,
     reconstruction_nll,
+)
+from kerasdl.models.autoencoders.vae_builders import (
+    build_vae,
     vae_decoder,
     vae_encoder,
 )

@@ -2,11 +2,11 @@
 the figures that show what they learned.
 """
 
-from kerasdl.models.autoencoders.autoencoders import (
-    Autoencoder,
+from kerasdl.models.autoencoders.anomaly import (
     anomaly_detection_auc,
     reconstruction_error,
 )
+from kerasdl.models.autoencoders.autoencoders import Autoencoder
 from kerasdl.models.autoencoders.plots import (
     plot_interpolation,
     plot_latent_grid,
@@ -16,9 +16,11 @@ from kerasdl.models.autoencoders.plots import (
 )
 from kerasdl.models.autoencoders.vae import (
     VAE,
-    build_vae,
     kl_divergence,
     reconstruction_nll,
+)
+from kerasdl.models.autoencoders.vae_builders import (
+    build_vae,
     vae_decoder,
     vae_encoder,
 )

@@ -8,6 +8,7 @@ import keras
 from kerasdl._checks import check_float, check_int
 from kerasdl.layers.conv_blocks import check_activation
 from kerasdl.models._checks import check_sample_shape
+from kerasdl.models.base import FunctionalModel
 
 __all__ = [
     "POOLINGS",
@@ -186,7 +187,7 @@ def _tuples(value):
     return value
 
 
-class ConvNet(keras.Model):
+class ConvNet(FunctionalModel):
     """Config plumbing shared by the convnet classes (not registered: abstract).
 
     Subclasses build their functional graph, call `super().__init__(inputs=...,
@@ -200,7 +201,7 @@ class ConvNet(keras.Model):
         self.num_classes = config["num_classes"]
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._convnet_config}
+        return {**super().get_config(), **self._convnet_config}
 
     @classmethod
     def from_config(cls, config):

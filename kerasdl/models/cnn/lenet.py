@@ -67,7 +67,8 @@ class LeNet5(ConvNet):
         pooling: With `include_top=False`: None, `"avg"` or `"max"`.
         head_activation: `"softmax"` (probabilities) or None (logits).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model`.
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`.

@@ -80,7 +80,8 @@ class ResNet(ConvNet):
             `"max"` (global pooling to `(batch, channels)`).
         head_activation: `"softmax"` (probabilities) or None (logits).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`.

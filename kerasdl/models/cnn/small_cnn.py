@@ -7,12 +7,13 @@ import math
 import keras
 
 from kerasdl.models._checks import check_int as _check_positive_int
+from kerasdl.models.base import FunctionalModel
 
 POOLINGS = ("avg", "flatten")
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class SmallCNN(keras.Model):
+class SmallCNN(FunctionalModel):
     """A small VGG-style CNN: blocks of 3x3 convolutions, then a dense head.
 
     Each block is `convs_per_block` x (Conv2D 3x3 "same" -> BatchNormalization ->
@@ -42,7 +43,8 @@ class SmallCNN(keras.Model):
         flat_input: If True the model takes flat inputs `(batch, h * w * c)` (as
             scikit-learn passes them) and reshapes them to `input_shape` first.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`, or `(batch, h * w * c)`
@@ -186,8 +188,7 @@ class SmallCNN(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_shape": self.image_shape,
             "num_classes": self.num_classes,
             "filters": self.filters,

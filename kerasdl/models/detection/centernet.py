@@ -18,6 +18,7 @@ import keras
 from keras import ops
 
 from kerasdl._checks import check_float, check_int
+from kerasdl.models.base import FunctionalModel
 from kerasdl.models.detection.boxes import decode_predictions
 
 __all__ = ["CenterNet", "CenterNetLoss", "centernet_focal_loss"]
@@ -40,7 +41,7 @@ def _conv_bn_relu(x, filters, batch_norm, name):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class CenterNet(keras.Model):
+class CenterNet(FunctionalModel):
     """A small CenterNet: conv backbone, up-sampling neck, three heads.
 
     Backbone: level `i` runs two (3x3 conv -> BatchNorm -> ReLU) with
@@ -67,7 +68,8 @@ class CenterNet(keras.Model):
         head_filters: Filters of the 3x3 conv of each head (>= 1).
         batch_norm: Whether to put BatchNormalization after each backbone conv.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model`.
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`.
@@ -213,8 +215,7 @@ class CenterNet(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_shape": self.image_shape,
             "num_classes": self.num_classes,
             "filters": self.filters,

@@ -8,9 +8,10 @@
   (`sample_ddim`); `plot_denoising_trajectory` draws a denoising trajectory.
 """
 
-from kerasdl.models.diffusion.ddpm import DDPM, Trajectory, plot_denoising_trajectory
+from kerasdl.models.diffusion.ddpm import DDPM, Trajectory
 from kerasdl.models.diffusion.diffusion_unet import DiffusionUNet, diffusion_unet
 from kerasdl.models.diffusion.noise_schedule import NoiseSchedule
+from kerasdl.models.diffusion.plots import plot_denoising_trajectory
 from kerasdl.models.diffusion.time_embedding import SinusoidalTimeEmbedding
 
 __all__ = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from kerasdl.models._checks import check_int as _check_int
+from kerasdl.models.base import FunctionalModel
 from kerasdl.models.diffusion.time_embedding import SinusoidalTimeEmbedding
 
 
@@ -35,7 +36,7 @@ def _check_image_shape(image_shape, channel_mults):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class DiffusionUNet(keras.Model):
+class DiffusionUNet(FunctionalModel):
     """A U-Net noise predictor `eps_theta(x_t, t)` for DDPM / DDIM.
 
     The architecture of Ho et al. 2020, scaled down (no attention):
@@ -71,7 +72,8 @@ class DiffusionUNet(keras.Model):
             level's filters), or `None`/0 for no normalization.
         dropout: Dropout rate in [0, 1) inside the residual blocks.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: `[x_t, t]`: noisy images `(batch, *image_shape)` and timesteps
@@ -221,8 +223,7 @@ class DiffusionUNet(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "image_shape": self.image_shape,
             "base_filters": self.base_filters,
             "channel_mults": self.channel_mults,

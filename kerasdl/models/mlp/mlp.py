@@ -6,6 +6,7 @@ import keras
 
 from kerasdl.models._checks import check_int as _check_int
 from kerasdl.models._checks import check_sample_shape
+from kerasdl.models.base import FunctionalModel
 
 ACTIVATIONS = (
     "relu",
@@ -17,6 +18,7 @@ ACTIVATIONS = (
     "elu",
     "selu",
 )
+
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("linear",)
 INITIALIZERS = {"he": "he_normal", "glorot": "glorot_uniform", "lecun": "lecun_normal"}
 
@@ -27,7 +29,7 @@ def _check_non_negative(name, value):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class MLP(keras.Model):
+class MLP(FunctionalModel):
     """A multilayer perceptron: Flatten, `depth` hidden Dense layers, a Dense head.
 
     Each hidden layer is Dense(`width`) -> (BatchNormalization) -> activation ->
@@ -56,7 +58,8 @@ class MLP(keras.Model):
         output_activation: Activation of the head: one of the hidden activations,
             `"linear"`, or `None` (linear).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, *input_shape)`.
@@ -166,8 +169,7 @@ class MLP(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_shape": self.sample_shape,
             "num_classes": self.num_classes,
             "depth": self.depth,

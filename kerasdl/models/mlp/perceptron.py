@@ -9,11 +9,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kerasdl.layers.perceptron import Perceptron as PerceptronLayer
+from kerasdl.models.base import FunctionalModel
 
 
 # Registered as "kerasdl>PerceptronModel": the layer already owns "kerasdl>Perceptron".
 @keras.saving.register_keras_serializable(package="kerasdl", name="PerceptronModel")
-class Perceptron(keras.Model):
+class Perceptron(FunctionalModel):
     """Rosenblatt's perceptron: one `kerasdl.layers.Perceptron`, trained by its rule.
 
     `fit` runs the perceptron learning rule, one sample at a time, in an order
@@ -42,7 +43,8 @@ class Perceptron(keras.Model):
         input_dim: Number of input features (>= 1).
         units: Number of independent threshold units (outputs), >= 1.
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, input_dim)`.
@@ -83,8 +85,7 @@ class Perceptron(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_dim": self.input_dim,
             "units": self.units,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from kerasdl._checks import check_float, check_int
+from kerasdl.models.base import FunctionalModel
 
 __all__ = ["UNet"]
 
@@ -54,7 +55,7 @@ def _check_input_shape(input_shape, depth):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class UNet(keras.Model):
+class UNet(FunctionalModel):
     """U-Net (Ronneberger et al., 2015) for per-pixel classification.
 
     The encoder runs `depth` levels of a double convolution (two 3x3 convs, each
@@ -85,7 +86,7 @@ class UNet(keras.Model):
         upsampling: `"transpose"` (learned 2x2 transposed conv) or `"bilinear"`
             (bilinear resize followed by a 1x1 conv).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel` (`dtype`, `trainable`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`.
@@ -170,8 +171,7 @@ class UNet(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_shape": self.image_shape,
             "num_classes": self.num_classes,
             "depth": self.depth,

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from kerasdl._checks import check_int
+from kerasdl.models.base import FunctionalModel
 
 __all__ = [
     "ForecastEvaluation",
@@ -176,7 +177,7 @@ def fit_normalization(train_series):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class Forecaster(keras.Model):
+class Forecaster(FunctionalModel):
     """Maps `input_length` past values of a series to its next `horizon` values.
 
     The graph is: Rescaling to `(x - mean) / std` -> Reshape to
@@ -196,7 +197,8 @@ class Forecaster(keras.Model):
         mean: Mean of the training series (normalisation offset).
         std: Standard deviation of the training series (> 0).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Tensor of shape `(batch, input_length)`, on the original scale.
@@ -276,8 +278,7 @@ class Forecaster(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_length": self.input_length,
             "horizon": self.horizon,
             "units": self.units,

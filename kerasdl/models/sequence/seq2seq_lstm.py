@@ -16,6 +16,7 @@ from keras import ops
 from kerasdl import backend
 from kerasdl._checks import check_int
 from kerasdl.layers.recurrent import LSTMCell
+from kerasdl.models.base import SubclassedModel
 
 __all__ = ["Seq2SeqLSTM", "make_teacher_forcing_inputs"]
 
@@ -46,7 +47,7 @@ def make_teacher_forcing_inputs(targets, start_token_id):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class Seq2SeqLSTM(keras.Model):
+class Seq2SeqLSTM(SubclassedModel):
     """LSTM encoder-decoder over integer tokens (Sutskever et al., 2014).
 
     The encoder (`Embedding` -> `RNN(LSTMCell, return_state=True)`, padding 0
@@ -71,7 +72,8 @@ class Seq2SeqLSTM(keras.Model):
         start_token_id: Target id that starts every decoder input.
         end_token_id: Target id that ends a target; decoding stops there.
         target_max_length: Default number of decoding steps.
-        **kwargs: Passed to `keras.Model` (e.g. `name`).
+        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: A pair `(source, decoder_input)`, int ids `(batch, source_time)`

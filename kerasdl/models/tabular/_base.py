@@ -18,6 +18,7 @@ import numpy as np
 
 from kerasdl._checks import check_int
 from kerasdl.layers.tabular_embeddings import check_cardinalities
+from kerasdl.models.base import FunctionalModel, get_dtype_policy
 
 __all__ = ["INPUT_KEYS", "TabularNetwork", "check_dtype", "check_table"]
 
@@ -39,24 +40,8 @@ def check_table(n_numeric, cardinalities, n_dense, output_units):
 
 
 def check_dtype(dtype):
-    """`dtype` as None or a policy name (what `get_config` stores)."""
-    if dtype is None:
-        return None
-    if isinstance(dtype, keras.DTypePolicy):
-        return dtype.name
-    if isinstance(dtype, str):
-        try:
-            return keras.dtype_policies.get(dtype).name
-        except ValueError as error:
-            raise ValueError(
-                "`dtype` must be None, a dtype policy name such as 'float32' "
-                f"or 'mixed_bfloat16', or a keras.DTypePolicy; received "
-                f"dtype={dtype!r}."
-            ) from error
-    raise ValueError(
-        "`dtype` must be None, a dtype policy name such as 'float32' or "
-        f"'mixed_bfloat16', or a keras.DTypePolicy; received dtype={dtype!r}."
-    )
+    """`dtype` as None or a `keras.DTypePolicy` (see `FunctionalModel`)."""
+    return get_dtype_policy(dtype)
 
 
 def table_inputs(n_numeric, cardinalities, n_dense):
@@ -81,7 +66,7 @@ def _is_numpy_batch(x):
     )
 
 
-class TabularNetwork(keras.Model):
+class TabularNetwork(FunctionalModel):
     """Base of the tabular networks: the input contract and its checks.
 
     A NumPy batch given to `model(x)`, `fit`, `evaluate`, `predict` or the
@@ -92,11 +77,8 @@ class TabularNetwork(keras.Model):
     `CategoricalEmbedding`).
     """
 
-    def _set_table(self, n_numeric, cardinalities, n_dense, output_units, dtype):
-        """Record the table's shape (shared config of every tabular network) and
-        restore the `dtype` policy that `keras.Functional` drops."""
-        if dtype is not None:
-            self.dtype_policy = dtype
+    def _set_table(self, n_numeric, cardinalities, n_dense, output_units):
+        """Record the table's shape (shared config of every tabular network)."""
         self.n_numeric = n_numeric
         self.cardinalities = cardinalities
         self.output_units = output_units

@@ -298,7 +298,8 @@ class FTTransformer(TabularNetwork):
         name: Name of the model.
         dtype: Dtype policy of every layer (e.g. `"mixed_bfloat16"`), or None
             for the global policy.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: A dict with the keys in `model.input_widths` (see
@@ -439,10 +440,12 @@ class FTTransformer(TabularNetwork):
         )(x)
         x = keras.layers.Activation("relu", dtype=dtype, name="head_relu")(x)
         outputs = keras.layers.Dense(output_units, dtype=dtype, name="predictions")(x)
-        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        super().__init__(
+            inputs=inputs, outputs=outputs, name=name, dtype=dtype, **kwargs
+        )
 
         # === Config ===
-        self._set_table(n_numeric, cardinalities, n_dense, output_units, dtype)
+        self._set_table(n_numeric, cardinalities, n_dense, output_units)
         self.d_token = d_token
         self.n_blocks = n_blocks
         self.n_heads = n_heads
@@ -457,7 +460,6 @@ class FTTransformer(TabularNetwork):
         self.sigma = sigma
         self.layer_norm_epsilon = layer_norm_epsilon
         self.seed = seed
-        self._dtype_config = dtype
 
     @classmethod
     def small(cls, n_numeric, cardinalities, output_units, **kwargs):
@@ -468,9 +470,7 @@ class FTTransformer(TabularNetwork):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": self._dtype_config,
+            **super().get_config(),
             "n_numeric": self.n_numeric,
             "cardinalities": list(self.cardinalities),
             "output_units": self.output_units,

@@ -60,7 +60,8 @@ class TabularMLP(TabularNetwork):
         name: Name of the model.
         dtype: Dtype policy of every layer (e.g. `"mixed_bfloat16"`), or None
             for the global policy.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: A dict with the keys in `model.input_widths` (see
@@ -167,10 +168,12 @@ class TabularMLP(TabularNetwork):
                     name=f"dropout_{i}",
                 )(x)
         outputs = keras.layers.Dense(output_units, dtype=dtype, name="predictions")(x)
-        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        super().__init__(
+            inputs=inputs, outputs=outputs, name=name, dtype=dtype, **kwargs
+        )
 
         # === Config ===
-        self._set_table(n_numeric, cardinalities, n_dense, output_units, dtype)
+        self._set_table(n_numeric, cardinalities, n_dense, output_units)
         self.depth = depth
         self.width = width
         self.dropout = dropout
@@ -180,13 +183,10 @@ class TabularMLP(TabularNetwork):
         self.n_frequencies = n_frequencies
         self.sigma = sigma
         self.seed = seed
-        self._dtype_config = dtype
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": self._dtype_config,
+            **super().get_config(),
             "n_numeric": self.n_numeric,
             "cardinalities": list(self.cardinalities),
             "output_units": self.output_units,

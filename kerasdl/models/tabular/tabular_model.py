@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from kerasdl import backend as kbackend
+from kerasdl.models.base import SubclassedModel
 from kerasdl.models.tabular.encoder import TableEncoder
 
 TASKS = ("classification", "regression")
@@ -87,7 +88,7 @@ def _json_label(label):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class TabularModel(keras.Model):
+class TabularModel(SubclassedModel):
     """A tabular network that predicts on raw table rows.
 
     `call` runs the network on an encoded input dict (what `fit` trains on);

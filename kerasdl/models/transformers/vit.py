@@ -25,6 +25,7 @@ from kerasdl.layers.patch_embedding import ClassToken, PatchEmbedding
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerEncoderBlock
 from kerasdl.models._checks import check_sample_shape
+from kerasdl.models.base import FunctionalModel
 
 __all__ = ["POOLINGS", "RandomShift", "ViTClassifier"]
 
@@ -32,7 +33,7 @@ POOLINGS = ("cls", "mean")
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class ViTClassifier(keras.Model):
+class ViTClassifier(FunctionalModel):
     """A Vision Transformer image classifier (pre-norm by default).
 
     Graph: [Rescaling] -> [RandomShift, training only] -> PatchEmbedding ->
@@ -72,7 +73,8 @@ class ViTClassifier(keras.Model):
             with `from_logits=True`).
         seed: Integer seed of the dropouts and the shifts (None: unseeded).
         name: Name of the model.
-        **kwargs: Passed to `keras.Model` (e.g. `trainable`, `dtype`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         inputs: Images `(batch, height, width, channels)`.
@@ -264,8 +266,7 @@ class ViTClassifier(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "input_shape": self.image_shape,
             "num_classes": self.num_classes,
             "patch_size": self.patch_size,

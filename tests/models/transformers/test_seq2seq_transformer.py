@@ -19,8 +19,8 @@ from kerasdl.data.date_task import (
     exact_match,
     make_date_dataset,
 )
-from kerasdl.models.transformers.seq2seq import (
-    TransformerSeq2Seq,
+from kerasdl.models.transformers.seq2seq import TransformerSeq2Seq
+from kerasdl.models.transformers.seq2seq_decoding import (
     _decoder_block_with_cross_weights,
 )
 from kerasdl.testing import check_model

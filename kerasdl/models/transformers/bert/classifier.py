@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from kerasdl._checks import check_float, check_int
+from kerasdl.models.base import FunctionalModel
 from kerasdl.models.transformers.bert.encoder import (
     _check_encoder,
     _compile_from_config,
@@ -19,7 +20,7 @@ POOLINGS = ("mean", "cls")
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class BertClassifier(keras.Model):
+class BertClassifier(FunctionalModel):
     """A `BertEncoder` followed by pooling, dropout and `Dense(num_classes)`.
 
     Pass a pre-trained encoder (e.g. `masked_lm.encoder`) to fine-tune it, or a
@@ -37,7 +38,8 @@ class BertClassifier(keras.Model):
             the `[CLS]` position to summarise the sequence (BERT's next-sentence
             task did; this one has none).
         dropout: Dropout before the output layer.
-        **kwargs: Passed to `keras.Model`.
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         token_ids: Integer ids `(batch, time)`.
@@ -106,8 +108,7 @@ class BertClassifier(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "num_classes": self.num_classes,
             "pooling": self.pooling,

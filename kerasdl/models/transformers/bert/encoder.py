@@ -12,6 +12,7 @@ from keras import ops
 from kerasdl._checks import check_float, check_int
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerEncoderBlock
+from kerasdl.models.base import FunctionalModel
 
 
 def _token_input():
@@ -19,7 +20,7 @@ def _token_input():
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class BertEncoder(keras.Model):
+class BertEncoder(FunctionalModel):
     """A BERT-style bidirectional Transformer encoder.
 
     Token embedding + learned position embedding, LayerNorm and dropout, then
@@ -41,7 +42,8 @@ class BertEncoder(keras.Model):
         layer_norm_epsilon: Epsilon of every LayerNorm.
         seed: Integer seed of the dropouts (initial weights follow Keras's
             global seed: `kerasdl.training.set_seed`).
-        **kwargs: Passed to `keras.Model` (e.g. `name`, `dtype`).
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         token_ids: Integer ids `(batch, time)`, `time <= max_len`.
@@ -150,8 +152,7 @@ class BertEncoder(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "vocab_size": self.vocab_size,
             "max_len": self.max_len,
             "hidden_dim": self.hidden_dim,

@@ -11,6 +11,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl._checks import check_float, check_int
+from kerasdl.models.base import FunctionalModel
 from kerasdl.models.transformers.bert.encoder import (
     _check_encoder,
     _compile_from_config,
@@ -126,7 +127,7 @@ class MaskedLMHead(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class BertMaskedLM(keras.Model):
+class BertMaskedLM(FunctionalModel):
     """A `BertEncoder` with a masked-language-model head.
 
     Train it on `mask_tokens` output: inputs the corrupted ids, targets the
@@ -139,7 +140,8 @@ class BertMaskedLM(keras.Model):
         encoder: A `BertEncoder` (its weights are shared, not copied).
         tie_embeddings: Output logits through the transposed token embedding
             (BERT) rather than a separate `Dense(vocab_size)`.
-        **kwargs: Passed to `keras.Model`.
+        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
+            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Call arguments:
         token_ids: Integer ids `(batch, time)`.
@@ -204,8 +206,7 @@ class BertMaskedLM(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "tie_embeddings": self.tie_embeddings,
         }

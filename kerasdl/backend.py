@@ -121,6 +121,34 @@ def set_random_seed(seed: int) -> None:
         torch.manual_seed(seed)
 
 
+def steps_per_execution(requested: int) -> int:
+    """The `steps_per_execution` to give Keras's `compile` for `requested`.
+
+    Several train steps per compiled call save per-step overhead on TensorFlow and
+    JAX. Keras on torch runs each step as its own eager call and accepts only 1, so
+    there `requested` is lowered to 1 (the steps and the result are the same; only
+    how they are dispatched differs).
+    """
+    return 1 if BACKEND == "torch" else int(requested)
+
+
+def set_attribute_before_init(layer, name: str, value) -> bool:
+    """Set an attribute of a Keras layer whose `__init__` has not run yet, where the
+    backend needs it done by hand; True when done (the caller then stops).
+
+    On torch a Keras layer is a `torch.nn.Module`, which refuses a sub-module
+    assigned before `Module.__init__` (run by Keras's `Layer.__init__`), as the
+    keras-hub functional pattern does (`self.dense = Dense(...)`, then
+    `super().__init__(inputs, outputs)`). There the value becomes a plain attribute:
+    the functional graph tracks the layer and its weights. Elsewhere (and after
+    `__init__`) this returns False and the caller's normal `__setattr__` goes on.
+    """
+    if BACKEND != "torch" or "_modules" in layer.__dict__:
+        return False
+    object.__setattr__(layer, name, value)
+    return True
+
+
 def fresh_models_per_call():
     """Context for code that builds a new model per call by design (CV folds).
 

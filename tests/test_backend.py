@@ -421,18 +421,22 @@ def test_distribution_seam_offers_the_backend_half_of_distribute():
     }[kb.name()]
     assert kb.supported_distributions() == expected
     if not expected:
-        # Keras has no keras.distribution for torch: one clear error, and the
-        # distribute module's argument check names the backend.
-        with pytest.raises(NotImplementedError, match="KERAS_BACKEND is 'torch'"):
-            kb.distribution_impl()
+        # Keras has no keras.distribution for torch: one device, nothing sharded,
+        # and a one-line error for every request of a distribution.
         from kerasdl.training import distribute
 
+        assert distribute.list_devices() in (["cpu:0"], ["gpu:0"]) or all(
+            d.startswith("gpu:") for d in distribute.list_devices()
+        )
+        assert distribute.current_distribution() is None
         with pytest.raises(ValueError, match="KERAS_BACKEND is 'torch'"):
             distribute.check_kind("data_parallel")
-        return
+        with pytest.raises(ValueError, match="no keras.distribution for the torch"):
+            distribute.use_virtual_cpu_devices(2)
     impl = kb.distribution_impl()
     assert impl.DISTRIBUTIONS == expected
     for name in (
+        "list_devices",
         "set_virtual_cpu_devices",
         "make_data_parallel",
         "current_distribution",

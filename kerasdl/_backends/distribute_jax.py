@@ -22,6 +22,11 @@ DISTRIBUTIONS = ("data_parallel", "model_parallel")
 EVEN_BATCHES_REQUIRED = True
 
 
+def list_devices() -> list[str]:
+    """The devices training can use, as Keras names them (`"cpu:0"`, `"gpu:1"`)."""
+    return list(keras.distribution.list_devices())
+
+
 def set_virtual_cpu_devices(count: int) -> None:
     """Split the host CPU into `count` JAX devices (before JAX starts its runtime)."""
     try:

@@ -9,6 +9,7 @@ batch and all-reduces the gradients: synchronous data parallelism.
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 #: The distribution kinds TensorFlow trains with (`keras.distribution` is JAX-only).
@@ -18,6 +19,11 @@ DISTRIBUTIONS = ("data_parallel",)
 #: the replicas' first evaluation batch to build the metrics, which fails for
 #: slices of different sizes.
 EVEN_BATCHES_REQUIRED = True
+
+
+def list_devices() -> list[str]:
+    """The devices training can use, as Keras names them (`"cpu:0"`, `"gpu:1"`)."""
+    return list(keras.distribution.list_devices())
 
 
 def set_virtual_cpu_devices(count: int) -> None:

@@ -251,7 +251,7 @@ def build_compiled_model(
         optimizer=keras.optimizers.Adam(schedule),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
         metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
+        steps_per_execution=kbackend.steps_per_execution(steps_per_execution),
     )
     if key is not None:
         # Built here rather than by the first fit, so its initial state is known.

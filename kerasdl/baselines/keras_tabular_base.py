@@ -304,7 +304,9 @@ class _KerasTabular(BaseEstimator):
                 weight_decay=params["weight_decay"],
             ),
             loss=loss,
-            steps_per_execution=params["steps_per_execution"],
+            steps_per_execution=kbackend.steps_per_execution(
+                params["steps_per_execution"]
+            ),
         )
         network.optimizer.build(network.trainable_variables)
         compiled = CompiledNetwork(network, encoder.input_shapes())

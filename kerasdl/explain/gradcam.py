@@ -226,7 +226,7 @@ def _gradient_function(model, layer, use_logits):
                 squashed=squashed,
             )
             predictions = squashed[0] if squashed else outputs
-            value = ops.sum(ops.cast(outputs, "float32")[0] * target)
+            value = ops.sum(ops.multiply(ops.cast(outputs, "float32")[0], target))
             return value, (captured[0], predictions)
 
         cache[key] = backend.compile_input_gradient(score, model.variables)

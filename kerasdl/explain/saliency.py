@@ -50,7 +50,9 @@ def _gradient_function(model, use_logits):
                     model, x, None, logits_of=logits_of, squashed=squashed
                 )
             predictions = squashed[0] if squashed else outputs
-            return ops.sum(ops.cast(outputs, "float32") * target), predictions
+            return ops.sum(
+                ops.multiply(ops.cast(outputs, "float32"), target)
+            ), predictions
 
         cache[use_logits] = backend.compile_input_gradient(score, model.variables)
     return cache[use_logits]

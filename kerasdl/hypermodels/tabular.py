@@ -269,7 +269,9 @@ class TabularHyperModel(keras_tuner.HyperModel):
             ),
             loss=loss,
             metrics=metrics,
-            steps_per_execution=_UNTUNED["steps_per_execution"],
+            steps_per_execution=kbackend.steps_per_execution(
+                _UNTUNED["steps_per_execution"]
+            ),
         )
 
     def check_targets(self, y, name="y") -> np.ndarray:

@@ -14,6 +14,8 @@ import inspect
 
 import keras
 
+from kerasdl import backend as kb
+
 __all__ = [
     "FunctionalModel",
     "SubclassedModel",
@@ -215,6 +217,12 @@ class _PolicyConfig:
         if policy is not None:
             # `keras.Functional` drops `dtype`; set the model's own policy.
             self.dtype_policy = policy
+
+    def __setattr__(self, name, value):
+        # The functional pattern assigns layers before `super().__init__`; the
+        # seam says whether this backend needs them set as plain attributes then.
+        if not kb.set_attribute_before_init(self, name, value):
+            super().__setattr__(name, value)
 
     def get_config(self):
         # Not chained to keras.Model: a functional model's config is its nested

@@ -102,7 +102,7 @@ def list_devices() -> list[str]:
     Accelerators when there are any, else the CPU devices (one unless split with
     `use_virtual_cpu_devices`). Multi-host: the global devices of all processes.
     """
-    return list(keras.distribution.list_devices())
+    return kb.distribution_impl().list_devices()
 
 
 def use_virtual_cpu_devices(count: int) -> None:

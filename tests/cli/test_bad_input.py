@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kerasdl import backend as kb
 from kerasdl.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -400,7 +401,11 @@ def test_every_training_config_option_reaches_the_config(monkeypatch, capsys):
     argv += ["--seed", "4", "--no-deterministic", "--epochs", "3", "--batch-size", "8"]
     argv += ["--early-stopping", "2", "--monitor", "val_accuracy", "--no-checkpoint"]
     argv += ["--no-csv-log", "--tensorboard", "--no-backup", "--no-terminate-on-nan"]
-    argv += ["--verbose", "2", "--distribution", "data_parallel"]
+    argv += ["--verbose", "2"]
+    # (torch has no keras.distribution: there the option is left at its default.)
+    distribution = "data_parallel" if kb.supported_distributions() else None
+    if distribution:
+        argv += ["--distribution", distribution]
     config = _config_from(argv, monkeypatch, capsys)
     expected = dict(
         optimizer="sgd",
@@ -430,7 +435,7 @@ def test_every_training_config_option_reaches_the_config(monkeypatch, capsys):
         backup=False,
         terminate_on_nan=False,
         verbose=2,
-        distribution="data_parallel",
+        distribution=distribution,
     )
     for name, value in expected.items():
         assert getattr(config, name) == value, name

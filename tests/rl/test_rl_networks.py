@@ -12,14 +12,18 @@ def check_functional(model, x, tmp_path):
     return plain functional models)."""
     import keras
 
-    expected = keras.tree.map_structure(np.asarray, model(x, training=False))
+    expected = keras.tree.map_structure(
+        keras.ops.convert_to_numpy, model(x, training=False)
+    )
     clone = keras.Model.from_config(model.get_config())
     clone.set_weights(model.get_weights())
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
     for other in (clone, loaded):
-        got = keras.tree.map_structure(np.asarray, other(x, training=False))
+        got = keras.tree.map_structure(
+            keras.ops.convert_to_numpy, other(x, training=False)
+        )
         for a, b in zip(keras.tree.flatten(expected), keras.tree.flatten(got)):
             np.testing.assert_allclose(a, b, atol=1e-6)
     return expected

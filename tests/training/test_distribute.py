@@ -321,12 +321,33 @@ def test_tensorflow_mirrored_strategy_matches_one_device():
 # -------------------------------------------------------------------------------------
 
 
+@pytest.mark.torch_skip(
+    "no keras.distribution on torch: test_torch_trains_on_one_device"
+)
 def test_config_distribution_is_validated():
     with pytest.raises(ValueError, match=r"distribution must be None or one of.*'ddp'"):
         TrainingConfig(distribution="ddp")
     config = TrainingConfig(distribution="data_parallel")
     assert TrainingConfig.from_dict(config.to_dict()) == config
     assert TrainingConfig().distribution is None
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="the torch half of the seam")
+def test_torch_trains_on_one_device():
+    """Keras has no keras.distribution for torch: one device, nothing sharded, and
+    every request for a distribution is one clear ValueError naming the backend."""
+    assert distribute.make_distribution(None) is None
+    assert distribute.current_distribution() is None
+    for kind in ("data_parallel", "model_parallel"):
+        with pytest.raises(ValueError, match="KERAS_BACKEND is 'torch'"):
+            TrainingConfig(distribution=kind)
+        with pytest.raises(ValueError, match="KERAS_BACKEND is 'torch'"):
+            distribute.make_distribution(kind)
+    distribute.check_batches(4, 30, train_samples=70)  # one device: any batch
+    layer = keras.layers.Dense(3)
+    layer.build((None, 4))
+    assert distribute.shard_shapes(layer.kernel) == [(4, 3)]
+    assert distribute.partition_spec(layer.kernel) == (None, None)
 
 
 @tf_only("checks the error that model_parallel raises on TensorFlow")
@@ -337,6 +358,9 @@ def test_model_parallel_is_jax_only_on_tensorflow():
         distribute.make_distribution("model_parallel")
 
 
+@pytest.mark.torch_skip(
+    "no keras.distribution on torch: test_torch_trains_on_one_device"
+)
 def test_make_distribution_rejects_bad_arguments():
     available = len(distribute.list_devices())
     assert distribute.make_distribution(None) is None
@@ -370,6 +394,9 @@ def test_model_parallel_arguments_and_layout_checks():
     assert distribute.current_distribution() is None  # the scope restored it
 
 
+@pytest.mark.torch_skip(
+    "no keras.distribution on torch: test_torch_trains_on_one_device"
+)
 def test_check_batches_names_the_uneven_batch():
     # As Keras's fit cuts a validation_split: floor for training (57.6 -> 57).
     assert distribute.validation_split_sizes(64, 0.1) == (57, 7)
@@ -383,6 +410,9 @@ def test_check_batches_names_the_uneven_batch():
         distribute.check_batches(4, 16, train_samples=64, validation_samples=10)
 
 
+@pytest.mark.torch_skip(
+    "no keras.distribution on torch: test_torch_trains_on_one_device"
+)
 def test_train_refuses_a_model_built_outside_the_distribution(regression_data):
     x, y = regression_data
     config = TrainingConfig(

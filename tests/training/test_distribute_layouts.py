@@ -1,6 +1,7 @@
 """Model-parallel layouts: `kerasdl.training.distribute_layouts`."""
 
 import keras
+import pytest
 
 from kerasdl.training.distribute_layouts import transformer_layout_map
 
@@ -25,6 +26,7 @@ def _weight_paths(model_fn, shape):
     return paths
 
 
+@pytest.mark.torch_skip("keras.distribution (DeviceMesh, LayoutMap) has no torch side")
 def test_transformer_layout_map_matches_the_transformer_weights():
     """The rules split every attention and feed-forward weight of our Transformer
     models (and nothing else), with as many axes as the weight has dimensions."""

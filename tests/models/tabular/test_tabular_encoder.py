@@ -341,6 +341,7 @@ def test_regression_outputs_are_on_the_target_scale(encoder):
         model.predict_labels(_test_frame())
 
 
+@pytest.mark.torch_skip("Keras on torch predicts eagerly: no compiled function")
 def test_repeated_predictions_do_not_compile_again(encoder):
     model = TabularModel(_tiny_mlp(encoder, 2), encoder, class_names=["n", "y"])
     traces = []

@@ -242,6 +242,10 @@ def test_blocks_of_mobilenet_v2(mobilenet):
     }
 
 
+@pytest.mark.torch_skip(
+    "Keras on torch cannot defer an integer variable's initial value "
+    "(Normalization's count) in StatelessScope(initialize_variables=False)"
+)
 def test_blocks_leave_out_input_normalization():
     inputs = keras.Input((8, 8, 1))
     with without_initial_values():

@@ -1,5 +1,6 @@
 # kerasdl: the README's commands. A fresh machine with Python 3.10+ is enough:
-# `make install` builds .venv and installs kerasdl with everything it needs.
+# `make install` builds .venv and installs kerasdl with everything it needs, the
+# PyTorch backend's CPU build included (the `torch` extra), since the tests run on it.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,7 +19,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,torch]"
 	touch $(STAMP)
 
 # The main job: classical ML vs deep learning on the embedded digits data (5 folds).

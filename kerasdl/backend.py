@@ -121,6 +121,21 @@ def set_random_seed(seed: int) -> None:
         torch.manual_seed(seed)
 
 
+def seeded_global_generator(seed: int | None):
+    """Context in which the backend's own global random generator is seeded with
+    `seed`, restored on exit (None: a no-op).
+
+    Keras draws random numbers from each layer's `SeedGenerator` state, except on
+    torch, where an unseeded `Dropout` draws its mask from torch's global generator.
+    Code that promises the same draws for the same `seed` (the LR finder) runs its
+    work inside this; on TensorFlow and JAX it changes nothing.
+    """
+    impl = _impl if seed is not None else None
+    if impl is None or not hasattr(impl, "seeded_global_generator"):
+        return contextlib.nullcontext()
+    return impl.seeded_global_generator(int(seed))
+
+
 def steps_per_execution(requested: int) -> int:
     """The `steps_per_execution` to give Keras's `compile` for `requested`.
 

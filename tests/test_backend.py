@@ -449,3 +449,20 @@ def test_distribution_seam_offers_the_backend_half_of_distribute():
         "EVEN_BATCHES_REQUIRED",
     ):
         assert hasattr(impl, name), name
+
+
+def test_sparse_crossentropy_of_per_pixel_probabilities_trains():
+    """A softmax output (batch, h, w, classes) trained with the sparse categorical
+    cross-entropy of probabilities (a U-Net): on torch builds with
+    pytorch/pytorch#175084 the seam's work-around makes its backward run."""
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 6, 6, 1)).astype("float32")
+    y = rng.integers(0, 3, size=(4, 6, 6))
+    inputs = keras.Input((6, 6, 1))
+    outputs = keras.layers.Conv2D(3, 1, activation="softmax")(inputs)
+    model = keras.Model(inputs, outputs)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    before = ops.convert_to_numpy(model.layers[1].kernel).copy()
+    history = model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert not np.allclose(ops.convert_to_numpy(model.layers[1].kernel), before)

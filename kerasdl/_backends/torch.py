@@ -31,10 +31,63 @@ def _train_step():
         _in_train_step.reset(token)
 
 
+def _nll_loss_4d_backward_works() -> bool:
+    """torch's repro of pytorch/pytorch#175084: the backward of `nll_loss` on a
+    non-contiguous 4-D input (what Keras's sparse categorical cross-entropy of
+    probabilities `(batch, h, w, classes)` passes it, after `movedim`) fails with
+    "grad_input must be contiguous" in the torch builds without the fix."""
+    probs = torch.rand(1, 2, 3, 4, requires_grad=True)
+    try:
+        loss = torch.nn.functional.nll_loss(
+            torch.movedim(probs, -1, 1), torch.zeros(1, 2, 3, dtype=torch.long)
+        )
+        loss.backward()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _work_around_nll_loss_4d_backward() -> None:
+    """Make `nll_loss`'s 4-D input contiguous, as torch's fix does, where needed:
+    without it a U-Net with a softmax output cannot train with
+    `sparse_categorical_crossentropy` on torch. Applied once, at import, only if
+    the installed torch has the bug."""
+    functional = torch.nn.functional
+    if getattr(functional.nll_loss, "_kerasdl_contiguous", False):
+        return
+    if _nll_loss_4d_backward_works():
+        return
+    original = functional.nll_loss
+
+    def nll_loss(input, target, *args, **kwargs):
+        if input.dim() == 4 and not input.is_contiguous():
+            input = input.contiguous()
+        return original(input, target, *args, **kwargs)
+
+    nll_loss._kerasdl_contiguous = True
+    nll_loss.__doc__ = original.__doc__
+    functional.nll_loss = nll_loss
+
+
+_work_around_nll_loss_4d_backward()
+
+
 def enable_determinism() -> None:
     # CPU kernels are deterministic already; this makes a nondeterministic one (a
     # scatter-add on GPU) warn instead of silently varying between runs.
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+@contextlib.contextmanager
+def seeded_global_generator(seed: int):
+    # Keras on torch draws an unseeded layer's dropout mask from torch's global
+    # generator (not from the layer's SeedGenerator state).
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.random.set_rng_state(state)
 
 
 def fresh_models_per_call():

@@ -33,6 +33,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kerasdl import backend as kb
 from kerasdl._checks import is_number
 from kerasdl.training import optimizers as _optimizers
 from kerasdl.training.lr_curve import (
@@ -295,24 +296,27 @@ def find_learning_rate(
     best = math.inf
     average = 0.0
     order = np.empty(0, dtype="int64")
-    for step in range(steps):
-        position = step % batches_per_pass
-        if position == 0:
-            order = rng.permutation(num_samples)
-        index = order[position * batch_size : (position + 1) * batch_size]
-        logs = trainee.train_on_batch(take(x, index), take(y, index), return_dict=True)
-        value = float(logs["loss"])
-        if not math.isfinite(value):
-            diverged_lr = float(rates[step])
-            break
-        losses.append(value)
-        average = smoothing * average + (1.0 - smoothing) * value
-        smoothed = average / (1.0 - smoothing ** (step + 1))
-        best = min(best, smoothed)
-        # A ratio to the best loss means something for positive losses only.
-        if step > 0 and best > 0 and smoothed > divergence_factor * best:
-            diverged_lr = float(rates[step])
-            break
+    with kb.seeded_global_generator(seed):
+        for step in range(steps):
+            position = step % batches_per_pass
+            if position == 0:
+                order = rng.permutation(num_samples)
+            index = order[position * batch_size : (position + 1) * batch_size]
+            logs = trainee.train_on_batch(
+                take(x, index), take(y, index), return_dict=True
+            )
+            value = float(logs["loss"])
+            if not math.isfinite(value):
+                diverged_lr = float(rates[step])
+                break
+            losses.append(value)
+            average = smoothing * average + (1.0 - smoothing) * value
+            smoothed = average / (1.0 - smoothing ** (step + 1))
+            best = min(best, smoothed)
+            # A ratio to the best loss means something for positive losses only.
+            if step > 0 and best > 0 and smoothed > divergence_factor * best:
+                diverged_lr = float(rates[step])
+                break
     del trainee
 
     if len(losses) < 2:

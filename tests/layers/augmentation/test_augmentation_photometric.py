@@ -37,7 +37,9 @@ def test_contrast_scales_deviations_per_image_within_the_range():
     # (lower, upper) = (0, 5): only stronger contrast, clipped to [0, 1].
     strong = _np(RandomContrast((0.0, 5.0), seed=0)(x, training=True))
     assert strong.min() >= 0.0 and strong.max() <= 1.0
-    assert np.mean((strong == 0.0) | (strong == 1.0)) > 0.2
+    # Deviations up to 0.2 times a factor drawn from U(0, 5) leave [0, 1] for
+    # about 15 % of the pixels in expectation (each backend draws other factors).
+    assert np.mean((strong == 0.0) | (strong == 1.0)) > 0.05
 
 
 @pytest.mark.parametrize("size,side", [(3, 3), (1, 1), (0.5, 3), (0.01, 1)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_bool, check_float, check_int
 from kerasdl.layers.conv_blocks import check_activation
 from kerasdl.models._checks import check_sample_shape
 from kerasdl.models.base import FunctionalModel
@@ -16,7 +16,6 @@ __all__ = [
     "ConvNet",
     "add_head",
     "downsampled",
-    "check_bool",
     "check_head_args",
     "check_image_input_shape",
     "check_int_tuple",
@@ -39,12 +38,6 @@ def check_image_input_shape(input_shape):
             f"received input_shape={input_shape!r}."
         )
     return input_shape
-
-
-def check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be True or False; received {name}={value!r}.")
-    return value
 
 
 def check_int_tuple(name, values, length=None, minimum=1):

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl._checks import check_bool
 from kerasdl.layers.conv_blocks import ConvBNAct
 from kerasdl.layers.inception import InceptionModule
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
-    check_bool,
     check_head_args,
     check_image_input_shape,
     check_min_size,

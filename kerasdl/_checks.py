@@ -71,6 +71,45 @@ def check_float(
     return float(value)
 
 
+def check_image_shape(
+    name, value, *, min_size=None, divisible_by=None, channels=None, reason=None
+):
+    """Return `value`, the shape of one image, as `(height, width, channels)` of
+    positive ints; else ValueError naming `name` and the value received.
+
+    `min_size`: height and width must be at least this; `divisible_by`: height and
+    width must be multiples of it; `channels`: the exact channel count. `reason` (a
+    sentence) is added to those errors to say why the model needs it.
+    """
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 3
+        or not all(is_number(d, integer=True) and d >= 1 for d in value)
+    ):
+        raise ValueError(
+            f"`{name}` must be (height, width, channels) of positive integers; "
+            f"received {name}={value!r}."
+        )
+    shape = tuple(int(d) for d in value)
+    height, width, depth = shape
+    because = f" {reason}" if reason else ""
+    if min_size is not None and min(height, width) < min_size:
+        raise ValueError(
+            f"`{name}` is too small: height and width must be at least "
+            f"{min_size}x{min_size}; received {name}={shape!r}.{because}"
+        )
+    if divisible_by is not None and (height % divisible_by or width % divisible_by):
+        raise ValueError(
+            f"`{name}`: height and width must be multiples of {divisible_by}; "
+            f"received {name}={shape!r}.{because}"
+        )
+    if channels is not None and depth != channels:
+        raise ValueError(
+            f"`{name}` must have {channels} channel(s); received {name}={shape!r}."
+        )
+    return shape
+
+
 def check_keras_file(path, name="path"):
     """The class name of the model in the `.keras` file `path`, read from the
     archive's config.json without loading it; a one-line ValueError naming `name`

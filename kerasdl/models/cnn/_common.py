@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_bool, check_float, check_int
+from kerasdl._checks import check_bool, check_float, check_image_shape, check_int
 from kerasdl.layers.conv_blocks import check_activation
-from kerasdl.models._checks import check_sample_shape
 from kerasdl.models.base import FunctionalModel
 
 __all__ = [
@@ -17,7 +16,6 @@ __all__ = [
     "add_head",
     "downsampled",
     "check_head_args",
-    "check_image_input_shape",
     "check_int_tuple",
     "check_min_size",
     "check_units",
@@ -27,17 +25,6 @@ __all__ = [
 
 SMALL_INPUT_CHOICES = ("auto", True, False)
 POOLINGS = (None, "avg", "max")
-
-
-def check_image_input_shape(input_shape):
-    """`(height, width, channels)` of positive integers."""
-    input_shape = check_sample_shape(input_shape)
-    if len(input_shape) != 3:
-        raise ValueError(
-            "`input_shape` must be (height, width, channels) of one image; "
-            f"received input_shape={input_shape!r}."
-        )
-    return input_shape
 
 
 def check_int_tuple(name, values, length=None, minimum=1):
@@ -83,11 +70,12 @@ def resolve_small_input(small_input, input_shape, threshold):
 
 def check_min_size(model_name, input_shape, minimum, reason):
     """ValueError naming the smallest image `model_name` accepts, and why."""
-    if min(input_shape[:2]) < minimum:
-        raise ValueError(
-            f"{model_name} needs images of at least {minimum}x{minimum} pixels "
-            f"({reason}); received input_shape={tuple(input_shape)!r}."
-        )
+    check_image_shape(
+        "input_shape",
+        input_shape,
+        min_size=minimum,
+        reason=f"{model_name} needs it ({reason}).",
+    )
 
 
 def scale_filters(filters, width_multiplier):

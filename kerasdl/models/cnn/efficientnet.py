@@ -17,14 +17,13 @@ import math
 
 import keras
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_float, check_image_shape, check_int
 from kerasdl.layers.conv_blocks import ConvBNAct
 from kerasdl.layers.mbconv import MBConv
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
     check_head_args,
-    check_image_input_shape,
     check_min_size,
     downsampled,
     resolve_small_input,
@@ -146,7 +145,7 @@ class EfficientNet(ConvNet):
         name="efficientnet",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
+        input_shape = check_image_shape("input_shape", input_shape)
         num_classes, include_top, pooling, dropout, head_activation, _ = (
             check_head_args(num_classes, include_top, pooling, dropout, head_activation)
         )

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl._checks import check_image_shape
 from kerasdl.layers.conv_blocks import ConvBNAct, check_activation
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
     check_head_args,
-    check_image_input_shape,
     check_int_tuple,
     check_min_size,
     check_units,
@@ -103,7 +103,7 @@ class LeNet5(ConvNet):
         name="lenet5",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
+        input_shape = check_image_shape("input_shape", input_shape)
         (
             num_classes,
             include_top,

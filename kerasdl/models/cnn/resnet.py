@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_bool, check_int
+from kerasdl._checks import check_bool, check_image_shape, check_int
 from kerasdl.layers.conv_blocks import ConvBNAct
 from kerasdl.layers.residual import KINDS, ResidualBlock
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
     check_head_args,
-    check_image_input_shape,
     check_int_tuple,
     check_min_size,
     downsampled,
@@ -116,7 +115,7 @@ class ResNet(ConvNet):
         name="resnet",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
+        input_shape = check_image_shape("input_shape", input_shape)
         (
             num_classes,
             include_top,

@@ -6,6 +6,7 @@ import math
 
 import keras
 
+from kerasdl._checks import check_image_shape
 from kerasdl.models._checks import check_int as _check_positive_int
 from kerasdl.models.base import FunctionalModel
 
@@ -78,24 +79,9 @@ class SmallCNN(FunctionalModel):
         name="small_cnn",
         **kwargs,
     ):
-        if (
-            not isinstance(input_shape, (tuple, list))
-            or len(input_shape) != 3
-            or not all(
-                isinstance(d, int) and not isinstance(d, bool) and d >= 1
-                for d in input_shape
-            )
-        ):
-            raise ValueError(
-                "`input_shape` must be (height, width, channels) of positive "
-                f"integers; received input_shape={input_shape!r}."
-            )
-        if min(input_shape[0], input_shape[1]) < 3:
-            raise ValueError(
-                "`input_shape` is too small: height and width must be at least 3 "
-                "for a 3x3 convolution; received "
-                f"input_shape={tuple(input_shape)!r}."
-            )
+        input_shape = check_image_shape(
+            "input_shape", input_shape, min_size=3, reason="A 3x3 convolution needs it."
+        )
         _check_positive_int("num_classes", num_classes)
         if isinstance(filters, int) or not isinstance(filters, (tuple, list)):
             raise ValueError(
@@ -125,7 +111,6 @@ class SmallCNN(FunctionalModel):
             raise ValueError(
                 f"`pooling` must be one of {POOLINGS}; received pooling={pooling!r}."
             )
-        input_shape = tuple(int(d) for d in input_shape)
         filters = tuple(int(f) for f in filters)
 
         # === Layers + functional model ===

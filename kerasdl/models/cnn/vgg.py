@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_bool
+from kerasdl._checks import check_bool, check_image_shape
 from kerasdl.layers.conv_blocks import ConvBNAct
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
     check_head_args,
-    check_image_input_shape,
     check_int_tuple,
     check_min_size,
     check_units,
@@ -106,7 +105,7 @@ class VGG(ConvNet):
         name="vgg",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
+        input_shape = check_image_shape("input_shape", input_shape)
         (
             num_classes,
             include_top,

@@ -15,29 +15,20 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl._checks import check_image_shape
 from kerasdl.models._checks import check_int as _check_int
 
 NORMALIZATIONS = ("batch", "layer", None)
 
 
 def _check_image_shape(image_shape, stages, what):
-    image_shape = tuple(image_shape)
-    if len(image_shape) != 3 or not all(
-        isinstance(d, int) and d > 0 for d in image_shape
-    ):
-        raise ValueError(
-            "`image_shape` must be (height, width, channels) of positive integers; "
-            f"received image_shape={image_shape!r}."
-        )
-    factor = 2**stages
-    height, width, _ = image_shape
-    if height % factor or width % factor:
-        raise ValueError(
-            f"The {what} halves the image {stages} times, so height and width must "
-            f"be multiples of {factor}; received image_shape={image_shape!r}. "
-            f"Change `stages` or pad the images."
-        )
-    return image_shape
+    return check_image_shape(
+        "image_shape",
+        image_shape,
+        divisible_by=2**stages,
+        reason=f"The {what} halves the image {stages} times; change `stages` or "
+        "pad the images.",
+    )
 
 
 def _normalization(kind, name):

@@ -19,12 +19,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_float, check_image_shape, check_int
 from kerasdl.layers.augmentation.shift import RandomShift
 from kerasdl.layers.patch_embedding import ClassToken, PatchEmbedding
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerEncoderBlock
-from kerasdl.models._checks import check_sample_shape
 from kerasdl.models.base import FunctionalModel
 
 __all__ = ["POOLINGS", "RandomShift", "ViTClassifier"]
@@ -114,20 +113,16 @@ class ViTClassifier(FunctionalModel):
         name="vit_classifier",
         **kwargs,
     ):
-        input_shape = check_sample_shape(input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(
-                "`input_shape` must be (height, width, channels); received "
-                f"input_shape={input_shape!r}."
-            )
+        input_shape = check_image_shape("input_shape", input_shape)
         num_classes = check_int("num_classes", num_classes, minimum=2)
         patch_size = check_int("patch_size", patch_size)
-        height, width, _ = input_shape
-        if height % patch_size or width % patch_size:
-            raise ValueError(
-                f"`patch_size` must divide the image height and width; received "
-                f"patch_size={patch_size} for input_shape={input_shape}."
-            )
+        height, width, _ = check_image_shape(
+            "input_shape",
+            input_shape,
+            divisible_by=patch_size,
+            reason=f"`patch_size` ({patch_size}) must divide the image height and "
+            "width.",
+        )
         hidden_dim = check_int("hidden_dim", hidden_dim)
         num_layers = check_int("num_layers", num_layers)
         num_heads = check_int("num_heads", num_heads)

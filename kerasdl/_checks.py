@@ -110,6 +110,41 @@ def check_image_shape(
     return shape
 
 
+def check_transformer_args(arguments) -> dict:
+    """The arguments every transformer stack takes, checked once and read by name
+    from `arguments` (a model constructor's `locals()`): `hidden_dim`, `num_layers`
+    and `num_heads` ints >= 1 with `hidden_dim` divisible by `num_heads`;
+    `intermediate_dim` an int >= 1 or None; `dropout` in [0, 1); and
+    `layer_norm_epsilon` > 0 when the model takes one. Returns them checked, in
+    that order, in a dict."""
+    hidden_dim = check_int("hidden_dim", arguments["hidden_dim"])
+    num_heads = check_int("num_heads", arguments["num_heads"])
+    checked = {
+        "hidden_dim": hidden_dim,
+        "num_layers": check_int("num_layers", arguments["num_layers"]),
+        "num_heads": num_heads,
+        "intermediate_dim": check_int(
+            "intermediate_dim", arguments["intermediate_dim"], allow_none=True
+        ),
+        "dropout": check_float(
+            "dropout", arguments["dropout"], low=0.0, high=1.0, high_open=True
+        ),
+    }
+    if hidden_dim % num_heads:
+        raise ValueError(
+            "`hidden_dim` must be divisible by `num_heads`; received "
+            f"hidden_dim={hidden_dim} and num_heads={num_heads}."
+        )
+    if "layer_norm_epsilon" in arguments:
+        checked["layer_norm_epsilon"] = check_float(
+            "layer_norm_epsilon",
+            arguments["layer_norm_epsilon"],
+            low=0.0,
+            low_open=True,
+        )
+    return checked
+
+
 def check_keras_file(path, name="path"):
     """The class name of the model in the `.keras` file `path`, read from the
     archive's config.json without loading it; a one-line ValueError naming `name`

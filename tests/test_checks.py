@@ -10,6 +10,7 @@ import pytest
 from kerasdl._checks import (
     check_image_shape,
     check_keras_file,
+    check_transformer_args,
 )
 
 
@@ -48,3 +49,31 @@ def test_check_image_shape_size_divisibility_and_channels():
         check_image_shape("s", (8, 6, 1), divisible_by=4)
     with pytest.raises(ValueError, match=r"`s` must have 3 channel\(s\); received"):
         check_image_shape("s", (8, 8, 1), channels=3)
+
+
+_TRANSFORMER = dict(
+    hidden_dim=16, num_layers=2, num_heads=4, intermediate_dim=None, dropout=0.1
+)
+
+
+def test_check_transformer_args_returns_them_checked():
+    assert check_transformer_args({**_TRANSFORMER, "other": 1}) == _TRANSFORMER
+    checked = check_transformer_args({**_TRANSFORMER, "layer_norm_epsilon": 1e-5})
+    assert list(checked) == [*_TRANSFORMER, "layer_norm_epsilon"]
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"hidden_dim": 0}, r"`hidden_dim` must be an integer >= 1; received hidden_d"),
+        ({"num_layers": 1.5}, r"`num_layers` .*received num_layers=1\.5"),
+        ({"num_heads": 3}, r"divisible by `num_heads`; received hidden_dim=16 and num"),
+        ({"intermediate_dim": -1}, r"received intermediate_dim=-1"),
+        ({"dropout": 1.0}, r"`dropout` must be a number in \[0\.0, 1\.0\); receiv"),
+        ({"layer_norm_epsilon": 0.0}, r"received layer_norm_epsilon=0\.0"),
+        ({"layer_norm_epsilon": None}, r"received layer_norm_epsilon=None"),
+    ],
+)
+def test_check_transformer_args_names_the_bad_argument(change, match):
+    with pytest.raises(ValueError, match=match):
+        check_transformer_args({**_TRANSFORMER, **change})

@@ -19,7 +19,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float, check_image_shape, check_int
+from kerasdl._checks import (
+    check_float,
+    check_image_shape,
+    check_int,
+    check_transformer_args,
+)
 from kerasdl.layers.augmentation.shift import RandomShift
 from kerasdl.layers.patch_embedding import ClassToken, PatchEmbedding
 from kerasdl.layers.positional import LearnedPositionEmbedding
@@ -123,25 +128,18 @@ class ViTClassifier(FunctionalModel):
             reason=f"`patch_size` ({patch_size}) must divide the image height and "
             "width.",
         )
-        hidden_dim = check_int("hidden_dim", hidden_dim)
-        num_layers = check_int("num_layers", num_layers)
-        num_heads = check_int("num_heads", num_heads)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "`hidden_dim` must be divisible by `num_heads`; received "
-                f"hidden_dim={hidden_dim} and num_heads={num_heads}."
-            )
-        intermediate_dim = check_int(
-            "intermediate_dim", intermediate_dim, allow_none=True
-        )
-        dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        (
+            hidden_dim,
+            num_layers,
+            num_heads,
+            intermediate_dim,
+            dropout,
+            layer_norm_epsilon,
+        ) = check_transformer_args(locals()).values()
         if pooling not in POOLINGS:
             raise ValueError(
                 f"`pooling` must be one of {POOLINGS}; received pooling={pooling!r}."
             )
-        layer_norm_epsilon = check_float(
-            "layer_norm_epsilon", layer_norm_epsilon, low=0.0, low_open=True
-        )
         if rescale is not None:
             rescale = check_float("rescale", rescale, low=0.0, low_open=True)
         augment_shift = check_int("augment_shift", augment_shift, minimum=0)

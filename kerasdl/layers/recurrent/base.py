@@ -12,37 +12,33 @@ from keras import ops
 from kerasdl._checks import check_float
 from kerasdl.layers.recurrent.dropout import SequenceDropout
 
-__all__ = ["RecurrentCell", "get_activation", "get_initializer", "project"]
+__all__ = ["RecurrentCell", "get_keras_object", "project"]
 
 
-def get_activation(value, argument):
+# What each kind of Keras object may be given as, besides a serialized dict.
+_KERAS_OBJECTS = {
+    "activation": (keras.activations, "'tanh', 'sigmoid'", "a callable or None"),
+    "initializer": (
+        keras.initializers,
+        "'glorot_uniform', 'orthogonal'",
+        "an Initializer or a callable",
+    ),
+    "regularizer": (keras.regularizers, "'l2'", "a Regularizer, a callable or None"),
+}
+
+
+def get_keras_object(kind, value, argument):
+    """The Keras activation, initializer or regularizer (`kind`) that `value`
+    names: a Keras name string, a callable or Keras object, or a serialized dict,
+    as `keras.<kind>s.get` reads them. Anything else raises a ValueError naming
+    `argument` and the value received."""
+    module, examples, objects = _KERAS_OBJECTS[kind]
     try:
-        return keras.activations.get(value)
+        return module.get(value)
     except (ValueError, TypeError) as error:
         raise ValueError(
-            f"`{argument}` must be the name of a Keras activation (e.g. 'tanh', "
-            f"'sigmoid'), a callable or None; received {argument}={value!r}."
-        ) from error
-
-
-def get_initializer(value, argument):
-    try:
-        return keras.initializers.get(value)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"`{argument}` must be the name of a Keras initializer (e.g. "
-            f"'glorot_uniform'), an Initializer or a callable; received "
-            f"{argument}={value!r}."
-        ) from error
-
-
-def get_regularizer(value, argument):
-    try:
-        return keras.regularizers.get(value)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"`{argument}` must be None, the name of a Keras regularizer (e.g. "
-            f"'l2'), a Regularizer or a callable; received {argument}={value!r}."
+            f"`{argument}` must be the name of a Keras {kind} (e.g. {examples}), "
+            f"{objects}, or a serialized {kind} dict; received {argument}={value!r}."
         ) from error
 
 
@@ -95,22 +91,26 @@ class RecurrentCell(keras.layers.Layer, SequenceDropout):
                 f"`use_bias` must be True or False; received use_bias={use_bias!r}."
             )
         self.units = units
-        self.activation = get_activation(activation, "activation")
+        self.activation = get_keras_object("activation", activation, "activation")
         self.use_bias = use_bias
-        self.kernel_initializer = get_initializer(
-            kernel_initializer, "kernel_initializer"
+        self.kernel_initializer = get_keras_object(
+            "initializer", kernel_initializer, "kernel_initializer"
         )
-        self.recurrent_initializer = get_initializer(
-            recurrent_initializer, "recurrent_initializer"
+        self.recurrent_initializer = get_keras_object(
+            "initializer", recurrent_initializer, "recurrent_initializer"
         )
-        self.bias_initializer = get_initializer(bias_initializer, "bias_initializer")
-        self.kernel_regularizer = get_regularizer(
-            kernel_regularizer, "kernel_regularizer"
+        self.bias_initializer = get_keras_object(
+            "initializer", bias_initializer, "bias_initializer"
         )
-        self.recurrent_regularizer = get_regularizer(
-            recurrent_regularizer, "recurrent_regularizer"
+        self.kernel_regularizer = get_keras_object(
+            "regularizer", kernel_regularizer, "kernel_regularizer"
         )
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
+        self.recurrent_regularizer = get_keras_object(
+            "regularizer", recurrent_regularizer, "recurrent_regularizer"
+        )
+        self.bias_regularizer = get_keras_object(
+            "regularizer", bias_regularizer, "bias_regularizer"
+        )
         self.dropout = check_float("dropout", dropout, 0.0, 1.0, high_open=True)
         self.recurrent_dropout = check_float(
             "recurrent_dropout", recurrent_dropout, 0.0, 1.0, high_open=True

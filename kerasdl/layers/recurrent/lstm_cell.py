@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl.layers.recurrent.base import RecurrentCell, get_activation, project
+from kerasdl.layers.recurrent.base import RecurrentCell, get_keras_object, project
 
 __all__ = ["LSTMCell"]
 
@@ -114,8 +114,8 @@ class LSTMCell(RecurrentCell):
             seed=seed,
             **kwargs,
         )
-        self.recurrent_activation = get_activation(
-            recurrent_activation, "recurrent_activation"
+        self.recurrent_activation = get_keras_object(
+            "activation", recurrent_activation, "recurrent_activation"
         )
         if not isinstance(unit_forget_bias, bool):
             raise ValueError(

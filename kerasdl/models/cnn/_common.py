@@ -16,6 +16,7 @@ __all__ = [
     "add_head",
     "downsampled",
     "check_head_args",
+    "check_width_multiplier",
     "check_int_tuple",
     "check_min_size",
     "check_units",
@@ -83,13 +84,14 @@ def scale_filters(filters, width_multiplier):
     return max(1, int(round(filters * width_multiplier)))
 
 
-def check_head_args(
-    num_classes, include_top, pooling, dropout, head_activation, width_multiplier=None
-):
-    """Validated `(num_classes, include_top, pooling, dropout, head_activation,
-    width_multiplier)`."""
-    num_classes = check_int("num_classes", num_classes, minimum=2)
-    include_top = check_bool("include_top", include_top)
+def check_head_args(arguments):
+    """The classification-head arguments every convnet takes, checked once and read
+    by name from `arguments` (the constructor's `locals()`): a dict of
+    `num_classes`, `include_top`, `pooling`, `dropout` and `head_activation`, ready
+    for `add_head(x, **head)` and the config."""
+    num_classes = check_int("num_classes", arguments["num_classes"], minimum=2)
+    include_top = check_bool("include_top", arguments["include_top"])
+    pooling = arguments["pooling"]
     if pooling not in POOLINGS:
         raise ValueError(
             f"`pooling` must be one of {POOLINGS}; received pooling={pooling!r}."
@@ -99,17 +101,27 @@ def check_head_args(
             "`pooling` only applies with include_top=False (the classification "
             f"head has its own); received pooling={pooling!r} with include_top=True."
         )
-    dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_float(
+        "dropout", arguments["dropout"], low=0.0, high=1.0, high_open=True
+    )
+    head_activation = arguments["head_activation"]
     if head_activation not in ("softmax", None):
         raise ValueError(
             "`head_activation` must be 'softmax' or None (logits); received "
             f"head_activation={head_activation!r}."
         )
-    if width_multiplier is not None:
-        width_multiplier = check_float(
-            "width_multiplier", width_multiplier, low=0.0, low_open=True
-        )
-    return num_classes, include_top, pooling, dropout, head_activation, width_multiplier
+    return {
+        "num_classes": num_classes,
+        "include_top": include_top,
+        "pooling": pooling,
+        "dropout": dropout,
+        "head_activation": head_activation,
+    }
+
+
+def check_width_multiplier(width_multiplier):
+    """A width multiplier > 0, as a float."""
+    return check_float("width_multiplier", width_multiplier, low=0.0, low_open=True)
 
 
 def add_head(

@@ -20,6 +20,7 @@ from kerasdl.models.cnn._common import (
     add_head,
     check_head_args,
     check_min_size,
+    check_width_multiplier,
     downsampled,
     resolve_small_input,
     scale_filters,
@@ -107,21 +108,8 @@ class GoogLeNet(ConvNet):
         **kwargs,
     ):
         input_shape = check_image_shape("input_shape", input_shape)
-        (
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        ) = check_head_args(
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        )
+        head = check_head_args(locals())
+        width_multiplier = check_width_multiplier(width_multiplier)
         batch_norm = check_bool("batch_norm", batch_norm)
         small = resolve_small_input(small_input, input_shape, SMALL_INPUT_THRESHOLD)
         if small:
@@ -175,26 +163,15 @@ class GoogLeNet(ConvNet):
                 batch_norm=batch_norm,
                 name=f"inception_{module}",
             )(x)
-        outputs = add_head(
-            x,
-            include_top=include_top,
-            num_classes=num_classes,
-            pooling=pooling,
-            dropout=dropout,
-            head_activation=head_activation,
-        )
+        outputs = add_head(x, **head)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
 
         # === Config ===
         self.small_input_layout = small
         self._store_config(
             input_shape=input_shape,
-            num_classes=num_classes,
+            **head,
             width_multiplier=width_multiplier,
             batch_norm=batch_norm,
-            dropout=dropout,
             small_input=small_input,
-            include_top=include_top,
-            pooling=pooling,
-            head_activation=head_activation,
         )

@@ -21,6 +21,7 @@ from kerasdl.models.cnn._common import (
     check_int_tuple,
     check_min_size,
     check_units,
+    check_width_multiplier,
     downsampled,
     resolve_small_input,
     scale_filters,
@@ -106,21 +107,8 @@ class VGG(ConvNet):
         **kwargs,
     ):
         input_shape = check_image_shape("input_shape", input_shape)
-        (
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        ) = check_head_args(
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        )
+        head = check_head_args(locals())
+        width_multiplier = check_width_multiplier(width_multiplier)
         stackwise_filters = check_int_tuple("stackwise_filters", stackwise_filters)
         stackwise_depth = check_int_tuple(
             "stackwise_depth", stackwise_depth, length=len(stackwise_filters)
@@ -159,11 +147,7 @@ class VGG(ConvNet):
                 size = downsampled(size, 2, 2, "valid")
         outputs = add_head(
             x,
-            include_top=include_top,
-            num_classes=num_classes,
-            pooling=pooling,
-            dropout=dropout,
-            head_activation=head_activation,
+            **head,
             dense_units=dense_units,
             flatten=True,
         )
@@ -173,17 +157,13 @@ class VGG(ConvNet):
         self.small_input_layout = small
         self._store_config(
             input_shape=input_shape,
-            num_classes=num_classes,
+            **head,
             stackwise_filters=stackwise_filters,
             stackwise_depth=stackwise_depth,
             width_multiplier=width_multiplier,
             dense_units=dense_units,
-            dropout=dropout,
             batch_norm=batch_norm,
             small_input=small_input,
-            include_top=include_top,
-            pooling=pooling,
-            head_activation=head_activation,
         )
 
 

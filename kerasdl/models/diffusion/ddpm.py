@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasdl._checks import check_image_shape
+from kerasdl._checks import check_image_shape, is_number
 from kerasdl.backend import MultiOptimizerModel, Phase
 from kerasdl.models._checks import check_int
 from kerasdl.models.diffusion.noise_schedule import _as_schedule
@@ -42,9 +42,7 @@ class Trajectory(NamedTuple):
 
 
 def _check_seed(name, value):
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, (int, np.integer))
-    ):
+    if value is not None and not is_number(value, integer=True):
         raise ValueError(
             f"`{name}` must be an integer or None; received {name}={value!r}."
         )

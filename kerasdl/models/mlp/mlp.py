@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl._checks import is_number
 from kerasdl.models._checks import check_int as _check_int
 from kerasdl.models._checks import check_sample_shape
 from kerasdl.models.base import FunctionalModel
@@ -24,7 +25,7 @@ INITIALIZERS = {"he": "he_normal", "glorot": "glorot_uniform", "lecun": "lecun_n
 
 
 def _check_non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if not is_number(value) or value < 0:
         raise ValueError(f"`{name}` must be a number >= 0; received {name}={value!r}.")
 
 

@@ -6,8 +6,7 @@ import math
 
 import keras
 
-from kerasdl._checks import check_image_shape
-from kerasdl.models._checks import check_int as _check_positive_int
+from kerasdl._checks import check_image_shape, check_int
 from kerasdl.models.base import FunctionalModel
 
 POOLINGS = ("avg", "flatten")
@@ -82,7 +81,7 @@ class SmallCNN(FunctionalModel):
         input_shape = check_image_shape(
             "input_shape", input_shape, min_size=3, reason="A 3x3 convolution needs it."
         )
-        _check_positive_int("num_classes", num_classes)
+        check_int("num_classes", num_classes)
         if isinstance(filters, int) or not isinstance(filters, (tuple, list)):
             raise ValueError(
                 "`filters` must be a non-empty tuple of positive integers, one per "
@@ -99,8 +98,8 @@ class SmallCNN(FunctionalModel):
                     "`filters` must contain positive integers; received "
                     f"filters={filters!r}."
                 )
-        _check_positive_int("convs_per_block", convs_per_block)
-        _check_positive_int("dense_units", dense_units, minimum=0)
+        check_int("convs_per_block", convs_per_block)
+        check_int("dense_units", dense_units, minimum=0)
         if isinstance(dropout, bool) or not (
             isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0
         ):

@@ -12,9 +12,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasdl._checks import check_image_shape, is_number
+from kerasdl._checks import check_image_shape, check_int, is_number
 from kerasdl.backend import MultiOptimizerModel, Phase
-from kerasdl.models._checks import check_int
 from kerasdl.models.diffusion.noise_schedule import _as_schedule
 
 SAMPLERS = ("ddpm", "ddim")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_image_shape
-from kerasdl.models._checks import check_int as _check_int
+from kerasdl._checks import check_image_shape, check_int
 from kerasdl.models.base import FunctionalModel
 from kerasdl.models.diffusion.time_embedding import SinusoidalTimeEmbedding
 
@@ -102,8 +101,8 @@ class DiffusionUNet(FunctionalModel):
             f"time(s) (minimum {factor}x{factor}); use fewer channel_mults or pad "
             "the images.",
         )
-        _check_int("base_filters", base_filters, 1)
-        _check_int("num_res_blocks", num_res_blocks, 1)
+        check_int("base_filters", base_filters, 1)
+        check_int("num_res_blocks", num_res_blocks, 1)
         if (
             isinstance(time_embedding_dim, bool)
             or not isinstance(time_embedding_dim, int)
@@ -115,7 +114,7 @@ class DiffusionUNet(FunctionalModel):
                 f"time_embedding_dim={time_embedding_dim!r}."
             )
         if norm_groups:
-            _check_int("norm_groups", norm_groups, 1)
+            check_int("norm_groups", norm_groups, 1)
             widths = [base_filters] + [base_filters * m for m in channel_mults]
             if any(width % norm_groups for width in widths):
                 raise ValueError(

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_image_shape
-from kerasdl.models._checks import check_int as _check_int
+from kerasdl._checks import check_image_shape, check_int
 
 NORMALIZATIONS = ("batch", "layer", None)
 
@@ -40,7 +39,7 @@ def _normalization(kind, name):
 
 
 def _label_input(num_classes):
-    _check_int("num_classes", num_classes, minimum=2)
+    check_int("num_classes", num_classes, minimum=2)
     return keras.Input((1,), dtype="int32", name="label")
 
 
@@ -84,9 +83,9 @@ def dcgan_generator(
     images = generator(keras.random.normal((16, 32)))  # (16, 8, 8, 1)
     ```
     """
-    _check_int("latent_dim", latent_dim)
-    _check_int("base_filters", base_filters)
-    _check_int("stages", stages)
+    check_int("latent_dim", latent_dim)
+    check_int("base_filters", base_filters)
+    check_int("stages", stages)
     height, width, channels = _check_image_shape(image_shape, stages, "generator")
     z = keras.Input((latent_dim,), name="z")
     inputs = [z]
@@ -157,8 +156,8 @@ def dcgan_discriminator(
         A functional `keras.Model` mapping images (or `[images, labels]`) to
         `(batch, 1)` unbounded scores.
     """
-    _check_int("base_filters", base_filters)
-    _check_int("stages", stages)
+    check_int("base_filters", base_filters)
+    check_int("stages", stages)
     if normalization not in NORMALIZATIONS:
         raise ValueError(
             f"`normalization` must be one of {NORMALIZATIONS}; received "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float
+from kerasdl._checks import check_bool, check_float, check_int
 from kerasdl.layers.recurrent.dropout import SequenceDropout
 
 __all__ = ["RecurrentCell", "get_keras_object", "project"]
@@ -27,11 +27,13 @@ _KERAS_OBJECTS = {
 }
 
 
-def get_keras_object(kind, value, argument):
-    """The Keras activation, initializer or regularizer (`kind`) that `value`
-    names: a Keras name string, a callable or Keras object, or a serialized dict,
-    as `keras.<kind>s.get` reads them. Anything else raises a ValueError naming
-    `argument` and the value received."""
+def get_keras_object(argument, value):
+    """The Keras activation, initializer or regularizer that `value` gives for
+    `argument` (whose name ends in `activation`, `initializer` or `regularizer`,
+    which says which): a Keras name string, a callable or Keras object, or a
+    serialized dict, as `keras.<kind>s.get` reads them. Anything else raises a
+    ValueError naming `argument` and the value received."""
+    kind = argument.rsplit("_", 1)[-1]
     module, examples, objects = _KERAS_OBJECTS[kind]
     try:
         return module.get(value)
@@ -82,35 +84,18 @@ class RecurrentCell(keras.layers.Layer, SequenceDropout):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(
-                f"`units` must be a positive integer; received units={units!r}."
-            )
-        if not isinstance(use_bias, bool):
-            raise ValueError(
-                f"`use_bias` must be True or False; received use_bias={use_bias!r}."
-            )
-        self.units = units
-        self.activation = get_keras_object("activation", activation, "activation")
-        self.use_bias = use_bias
-        self.kernel_initializer = get_keras_object(
-            "initializer", kernel_initializer, "kernel_initializer"
-        )
-        self.recurrent_initializer = get_keras_object(
-            "initializer", recurrent_initializer, "recurrent_initializer"
-        )
-        self.bias_initializer = get_keras_object(
-            "initializer", bias_initializer, "bias_initializer"
-        )
-        self.kernel_regularizer = get_keras_object(
-            "regularizer", kernel_regularizer, "kernel_regularizer"
-        )
-        self.recurrent_regularizer = get_keras_object(
-            "regularizer", recurrent_regularizer, "recurrent_regularizer"
-        )
-        self.bias_regularizer = get_keras_object(
-            "regularizer", bias_regularizer, "bias_regularizer"
-        )
+        self.units = check_int("units", units)
+        self.activation = get_keras_object("activation", activation)
+        self.use_bias = check_bool("use_bias", use_bias)
+        for argument, value in (
+            ("kernel_initializer", kernel_initializer),
+            ("recurrent_initializer", recurrent_initializer),
+            ("bias_initializer", bias_initializer),
+            ("kernel_regularizer", kernel_regularizer),
+            ("recurrent_regularizer", recurrent_regularizer),
+            ("bias_regularizer", bias_regularizer),
+        ):
+            setattr(self, argument, get_keras_object(argument, value))
         self.dropout = check_float("dropout", dropout, 0.0, 1.0, high_open=True)
         self.recurrent_dropout = check_float(
             "recurrent_dropout", recurrent_dropout, 0.0, 1.0, high_open=True

@@ -275,7 +275,8 @@ def test_weight_gradients_of_a_linear_model_match_the_formula():
     unused = keras.Variable(np.ones((2,), "float32"))
     before = ops.convert_to_numpy(layer.kernel).copy()
     value, (dw, db, du) = kb.value_and_weight_gradients(
-        lambda: ops.mean((layer(x) - y) ** 2), [layer.kernel, layer.bias, unused]
+        lambda: ops.mean(ops.square(layer(x) - ops.convert_to_tensor(y))),
+        [layer.kernel, layer.bias, unused],
     )
     w, b = before, ops.convert_to_numpy(layer.bias)
     r = x @ w + b - y
@@ -416,8 +417,19 @@ def test_distribution_seam_offers_the_backend_half_of_distribute():
     expected = {
         "jax": ("data_parallel", "model_parallel"),
         "tensorflow": ("data_parallel",),
+        "torch": (),
     }[kb.name()]
     assert kb.supported_distributions() == expected
+    if not expected:
+        # Keras has no keras.distribution for torch: one clear error, and the
+        # distribute module's argument check names the backend.
+        with pytest.raises(NotImplementedError, match="KERAS_BACKEND is 'torch'"):
+            kb.distribution_impl()
+        from kerasdl.training import distribute
+
+        with pytest.raises(ValueError, match="KERAS_BACKEND is 'torch'"):
+            distribute.check_kind("data_parallel")
+        return
     impl = kb.distribution_impl()
     assert impl.DISTRIBUTIONS == expected
     for name in (

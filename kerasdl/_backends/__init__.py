@@ -6,4 +6,4 @@ list of the backends the seam implements, which the `kerasdl` command offers as
 """
 
 #: The Keras backends `kerasdl.backend` implements (the `kerasdl --backend` choices).
-SUPPORTED_BACKENDS = ("tensorflow", "jax")
+SUPPORTED_BACKENDS = ("tensorflow", "jax", "torch")

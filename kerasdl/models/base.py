@@ -17,8 +17,10 @@ import keras
 __all__ = [
     "FunctionalModel",
     "SubclassedModel",
+    "composed_dtype_policy",
     "dtype_policy_scope",
     "get_dtype_policy",
+    "network_dtype_policy",
 ]
 
 
@@ -65,6 +67,81 @@ def dtype_policy_scope(dtype):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def network_dtype_policy(model):
+    """The dtype policy `model` computes with, or None when its layers disagree.
+
+    A kerasdl model carries its own policy. A plain functional `keras.Model` does
+    not (its policy is the global one when it was built), so its layers are asked:
+    the one policy every layer holding weights or computing has (input layers and
+    nested plain models left out), or None when they hold several.
+    """
+    if not isinstance(model, keras.layers.Layer):
+        return None
+    if isinstance(model, _PolicyConfig) or not isinstance(model, keras.Model):
+        return model.dtype_policy
+    names = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model):
+            policy = network_dtype_policy(layer)
+        else:
+            policy = layer.dtype_policy
+        if policy is None:
+            return None
+        names.setdefault(policy.name, policy)
+    if len(names) == 1:
+        return next(iter(names.values()))
+    return model.dtype_policy if not names else None
+
+
+def composed_dtype_policy(dtype, parts, owner):
+    """The dtype policy of a model composed of networks built before it.
+
+    A composed model (a VAE of an encoder and a decoder, a GAN, a BERT head on an
+    encoder) uses the networks it is given as they are, so its `dtype` must be
+    theirs. With `dtype=None` it takes the networks' policy (as keras-hub's task
+    heads take their backbone's); a `dtype` that differs from a network's is an
+    error, since the network would otherwise compute in another precision than
+    the model says.
+
+    Args:
+        dtype: The composed model's `dtype` argument (None, a name, a policy or a
+            serialized policy).
+        parts: `{argument name: network}`.
+        owner: The composed model's class name, for the error message.
+
+    Returns:
+        A `keras.DTypePolicy`, or None (the global policy) when `dtype` is None
+        and the networks' policies cannot be told.
+
+    Raises:
+        ValueError: When `dtype` differs from a network's policy, or `dtype` is
+            None and the networks disagree.
+    """
+    policy = get_dtype_policy(dtype)
+    found = {name: network_dtype_policy(net) for name, net in parts.items()}
+    found = {name: p for name, p in found.items() if p is not None}
+    if policy is None:
+        names = {p.name for p in found.values()}
+        if len(names) > 1:
+            listed = ", ".join(f"{n}={p.name!r}" for n, p in found.items())
+            raise ValueError(
+                f"{owner}'s networks must share one dtype policy; received {listed}. "
+                "Build them with the same `dtype=`."
+            )
+        return next(iter(found.values()), None)
+    for name, part_policy in found.items():
+        if part_policy.name != policy.name:
+            raise ValueError(
+                f"{owner} received dtype={policy.name!r}, but its `{name}` computes "
+                f"with the dtype policy {part_policy.name!r}. Build the `{name}` with "
+                f"dtype={policy.name!r} too (the builders take `dtype=`), or leave "
+                f"{owner}'s dtype=None to use the networks' policy."
+            )
+    return policy
 
 
 def _in_policy_scope_of_kwargs(init):

@@ -19,7 +19,7 @@ from kerasdl.layers.sampling import Sampling
 from kerasdl.models.autoencoders.trunks import (
     LIKELIHOODS,
 )
-from kerasdl.models.base import SubclassedModel
+from kerasdl.models.base import SubclassedModel, composed_dtype_policy
 
 _MAX_PENDING = 8
 
@@ -39,9 +39,12 @@ def reconstruction_nll(x, mean, likelihood="bernoulli"):
         likelihood: `"bernoulli"` or `"gaussian"`.
 
     Returns:
-        A tensor `(batch,)`.
+        A float32 tensor `(batch,)`.
     """
-    x = ops.cast(x, mean.dtype)
+    # In float32 whatever the model computes in (a mixed policy's bfloat16 would
+    # round the per-pixel terms before they are summed).
+    x = ops.cast(x, "float32")
+    mean = ops.cast(mean, "float32")
     if likelihood == "bernoulli":
         per_pixel = ops.binary_crossentropy(x, mean, from_logits=False)
     else:
@@ -53,8 +56,11 @@ def kl_divergence(z_mean, z_log_var):
     """Per-sample `KL(N(z_mean, exp(z_log_var)) || N(0, I))`, summed over latents.
 
     Returns:
-        A tensor `(batch,)`: `-0.5 * sum(1 + log_var - mean**2 - exp(log_var))`.
+        A tensor `(batch,)`: `-0.5 * sum(1 + log_var - mean**2 - exp(log_var))`,
+        in float32.
     """
+    z_mean = ops.cast(z_mean, "float32")
+    z_log_var = ops.cast(z_log_var, "float32")
     return -0.5 * ops.sum(
         1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1
     )
@@ -104,8 +110,11 @@ class VAE(SubclassedModel):
             `"gaussian"` (unit variance).
         seed: Seed of the `Sampling` layer.
         name: Name of the model.
-        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`, `dtype` (the
-            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
+        dtype: Dtype policy of the VAE (e.g. `"mixed_bfloat16"`), which must be
+            the encoder's and decoder's (build them with the same `dtype=`, as
+            `build_vae(dtype=...)` does); None takes theirs. The loss is computed
+            in float32 whatever the policy.
+        **kwargs: Passed to `SubclassedModel`: `trainable`.
 
     Call arguments:
         inputs: Tensor `(batch, *input_shape)`.
@@ -133,9 +142,13 @@ class VAE(SubclassedModel):
         likelihood="bernoulli",
         seed=0,
         name="vae",
+        dtype=None,
         **kwargs,
     ):
-        super().__init__(name=name, **kwargs)
+        dtype = composed_dtype_policy(
+            dtype, {"encoder": encoder, "decoder": decoder}, "VAE"
+        )
+        super().__init__(name=name, dtype=dtype, **kwargs)
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta < 0:
             raise ValueError(f"`beta` must be a number >= 0; received beta={beta!r}.")
         if likelihood not in LIKELIHOODS:
@@ -146,7 +159,7 @@ class VAE(SubclassedModel):
         sample_shape, latent_dim = self._check_parts(encoder, decoder)
         self.encoder = encoder
         self.decoder = decoder
-        self.sampler = Sampling(seed=seed, name="sampling")
+        self.sampler = Sampling(seed=seed, name="sampling", dtype=self.dtype_policy)
         self.beta = float(beta)
         self.likelihood = likelihood
         self.seed = seed

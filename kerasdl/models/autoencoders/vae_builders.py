@@ -19,10 +19,18 @@ from kerasdl.models.autoencoders.trunks import (
     _resolve_hidden,
 )
 from kerasdl.models.autoencoders.vae import VAE
+from kerasdl.models.base import dtype_policy_scope
 
 
 def vae_encoder(
-    input_shape, latent_dim, *, kind="dense", hidden=None, seed=0, name="encoder"
+    input_shape,
+    latent_dim,
+    *,
+    kind="dense",
+    hidden=None,
+    seed=0,
+    name="encoder",
+    dtype=None,
 ):
     """Builds a VAE encoder: sample -> `[z_mean, z_log_var]`, each `(batch, latent)`.
 
@@ -33,6 +41,8 @@ def vae_encoder(
         hidden: Hidden units (dense) or filters (conv); default as `Autoencoder`.
         seed: Seed of the kernel initializers, or None.
         name: Name of the model.
+        dtype: Dtype policy of every layer (e.g. `"mixed_bfloat16"`), or None
+            for the global policy.
 
     Returns:
         A functional `keras.Model` with two linear outputs `z_mean`, `z_log_var`.
@@ -48,18 +58,19 @@ def vae_encoder(
     check_int("latent_dim", latent_dim, 1)
     _check_kind(kind)
     hidden = _resolve_hidden(hidden, kind, sample_shape)
-    inputs = keras.Input(shape=sample_shape, name="pixels")
-    features = _encoder_features(inputs, kind, hidden, seed)
-    z_mean = keras.layers.Dense(
-        latent_dim,
-        kernel_initializer=_kernel_init(seed, 0, "glorot_uniform"),
-        name="z_mean",
-    )(features)
-    # Zero-initialised: the posterior starts with unit variance for every input.
-    z_log_var = keras.layers.Dense(
-        latent_dim, kernel_initializer="zeros", name="z_log_var"
-    )(features)
-    return keras.Model(inputs, [z_mean, z_log_var], name=name)
+    with dtype_policy_scope(dtype):
+        inputs = keras.Input(shape=sample_shape, name="pixels")
+        features = _encoder_features(inputs, kind, hidden, seed)
+        z_mean = keras.layers.Dense(
+            latent_dim,
+            kernel_initializer=_kernel_init(seed, 0, "glorot_uniform"),
+            name="z_mean",
+        )(features)
+        # Zero-initialised: the posterior starts with unit variance for every input.
+        z_log_var = keras.layers.Dense(
+            latent_dim, kernel_initializer="zeros", name="z_log_var"
+        )(features)
+        return keras.Model(inputs, [z_mean, z_log_var], name=name)
 
 
 def vae_decoder(
@@ -71,6 +82,7 @@ def vae_decoder(
     output_activation="sigmoid",
     seed=0,
     name="decoder",
+    dtype=None,
 ):
     """Builds a VAE decoder: `z` -> mean of `p(x|z)`, shaped like one sample.
 
@@ -83,6 +95,8 @@ def vae_decoder(
             likelihood) or None (a linear mean, for the Gaussian likelihood).
         seed: Seed of the kernel initializers, or None.
         name: Name of the model.
+        dtype: Dtype policy of every layer (e.g. `"mixed_bfloat16"`), or None
+            for the global policy.
 
     Returns:
         A functional `keras.Model` from `(batch, latent_dim)` to
@@ -100,9 +114,10 @@ def vae_decoder(
     _check_kind(kind)
     hidden = _resolve_hidden(hidden, kind, sample_shape)
     _check_activation(output_activation)
-    return _decoder_model(
-        latent_dim, sample_shape, kind, hidden, output_activation, seed, name
-    )
+    with dtype_policy_scope(dtype):
+        return _decoder_model(
+            latent_dim, sample_shape, kind, hidden, output_activation, seed, name
+        )
 
 
 def build_vae(
@@ -115,6 +130,7 @@ def build_vae(
     likelihood="bernoulli",
     seed=0,
     name="vae",
+    dtype=None,
 ):
     """Builds a `VAE` from `vae_encoder` and a mirrored `vae_decoder`.
 
@@ -130,6 +146,8 @@ def build_vae(
         likelihood: `"bernoulli"` or `"gaussian"` (see `VAE`).
         seed: Seed of the initializers and of the sampling layer.
         name: Name of the model.
+        dtype: Dtype policy of the VAE, its encoder and its decoder (e.g.
+            `"mixed_bfloat16"`), or None for the global policy.
 
     Returns:
         An uncompiled `VAE`; compile it with an optimizer only.
@@ -147,7 +165,9 @@ def build_vae(
             f"`likelihood` must be one of {LIKELIHOODS}; received "
             f"likelihood={likelihood!r}."
         )
-    encoder = vae_encoder(input_shape, latent_dim, kind=kind, hidden=hidden, seed=seed)
+    encoder = vae_encoder(
+        input_shape, latent_dim, kind=kind, hidden=hidden, seed=seed, dtype=dtype
+    )
     decoder = vae_decoder(
         latent_dim,
         input_shape,
@@ -155,8 +175,17 @@ def build_vae(
         hidden=hidden,
         seed=seed,
         output_activation="sigmoid" if likelihood == "bernoulli" else None,
+        dtype=dtype,
     )
-    return VAE(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, name=name)
+    return VAE(
+        encoder,
+        decoder,
+        beta=beta,
+        likelihood=likelihood,
+        seed=seed,
+        name=name,
+        dtype=dtype,
+    )
 
 
 # === VAE loss terms (per sample, keras.ops: any backend) ===

@@ -14,6 +14,7 @@ from keras import ops
 
 from kerasdl._checks import check_image_shape, check_int, is_number
 from kerasdl.backend import MultiOptimizerModel, Phase
+from kerasdl.models.base import SubclassedModel, composed_dtype_policy
 from kerasdl.models.diffusion.noise_schedule import _as_schedule
 
 SAMPLERS = ("ddpm", "ddim")
@@ -54,7 +55,7 @@ def _to_unit(x):
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
-class DDPM(MultiOptimizerModel):
+class DDPM(SubclassedModel, MultiOptimizerModel):
     """A denoising diffusion probabilistic model (Ho et al. 2020) around a network.
 
     Training (`fit`) runs one phase, `"denoise"`: for a batch of clean images
@@ -99,7 +100,11 @@ class DDPM(MultiOptimizerModel):
         image_shape: `(H, W, C)`; default: read from the network's first input.
         seed: Seed of the training noise (`keras.random.SeedGenerator`).
         clip_denoised: Whether samplers clip the estimated `x0` to [-1, 1].
-        **kwargs: Passed to `keras.Model` (e.g. `name`).
+        dtype: Dtype policy of the DDPM (e.g. `"mixed_bfloat16"`), which must be
+            the network's (build it with the same `dtype=`, e.g.
+            `diffusion_unet(..., dtype=...)`); None takes the network's. The
+            loss is computed in float32 whatever the policy.
+        **kwargs: Passed to `SubclassedModel` (`name`, `trainable`).
 
     Call arguments:
         inputs: `[x_t, t]`, noisy images in [-1, 1] space and timesteps.
@@ -126,10 +131,12 @@ class DDPM(MultiOptimizerModel):
         image_shape=None,
         seed=0,
         clip_denoised=True,
+        dtype=None,
         **kwargs,
     ):
         kwargs.setdefault("name", "ddpm")
-        super().__init__(**kwargs)
+        dtype = composed_dtype_policy(dtype, {"network": network}, "DDPM")
+        super().__init__(dtype=dtype, **kwargs)
         if not isinstance(network, keras.Model):
             raise ValueError(
                 "`network` must be a keras.Model with inputs [x_t, t] (e.g. "

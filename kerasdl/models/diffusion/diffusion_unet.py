@@ -233,8 +233,10 @@ def diffusion_unet(
     norm_groups=8,
     dropout=0.0,
     name="diffusion_unet",
+    dtype=None,
 ):
-    """Builds a `DiffusionUNet` noise predictor (see it for the arguments).
+    """Builds a `DiffusionUNet` noise predictor (see it for the arguments;
+    `dtype` is the dtype policy of every layer, e.g. `"mixed_bfloat16"`).
 
     Returns:
         A functional `keras.Model` (a `DiffusionUNet`) with inputs `[x_t, t]` and
@@ -256,4 +258,5 @@ def diffusion_unet(
         norm_groups=norm_groups,
         dropout=dropout,
         name=name,
+        dtype=dtype,
     )

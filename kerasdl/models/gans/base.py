@@ -18,6 +18,7 @@ from keras import ops
 from kerasdl import backend as kb
 from kerasdl._checks import check_int
 from kerasdl.data.dataset import check_value_range
+from kerasdl.models.base import SubclassedModel, composed_dtype_policy
 
 _SIGMOIDS = (keras.activations.sigmoid, keras.ops.sigmoid)
 _TANHS = (keras.activations.tanh, keras.ops.tanh)
@@ -55,7 +56,7 @@ def check_positive(name, value, *, allow_zero=False):
         raise ValueError(f"`{name}` must be {kind}; received {name}={value!r}.")
 
 
-class GAN(kb.MultiOptimizerModel):
+class GAN(SubclassedModel, kb.MultiOptimizerModel):
     """Base class: holds the two networks, the noise and the data checks.
 
     Subclasses define `discriminator_loss(data)`, `generator_loss(data)` and
@@ -70,6 +71,11 @@ class GAN(kb.MultiOptimizerModel):
             ends in a sigmoid is refused (the losses take raw scores).
         latent_dim: Size of the noise vector; must match the generator's input.
         seed: Seed of the noise drawn inside the train step.
+        dtype: Dtype policy of the GAN (e.g. `"mixed_bfloat16"`), which must be
+            the two networks' (build them with the same `dtype=`, e.g.
+            `dcgan_generator(..., dtype=...)`); None takes theirs. The losses
+            are computed in float32 whatever the policy.
+        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`.
 
     Call arguments:
         inputs: Noise `(batch, latent_dim)` (conditional GAN: `[noise, labels]`).
@@ -81,14 +87,21 @@ class GAN(kb.MultiOptimizerModel):
     conditional = False
     discriminator_name = "discriminator"
 
-    def __init__(self, generator, discriminator, latent_dim, *, seed=0, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(
+        self, generator, discriminator, latent_dim, *, seed=0, dtype=None, **kwargs
+    ):
         check_int("latent_dim", latent_dim)
         for arg, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, keras.Model):
                 raise ValueError(
                     f"`{arg}` must be a keras.Model; received {type(net).__name__}."
                 )
+        dtype = composed_dtype_policy(
+            dtype,
+            {"generator": generator, self.discriminator_name: discriminator},
+            type(self).__name__,
+        )
+        super().__init__(dtype=dtype, **kwargs)
         self._check_networks(generator, discriminator, latent_dim)
         self.generator = generator
         self.discriminator = discriminator
@@ -305,12 +318,17 @@ class GAN(kb.MultiOptimizerModel):
 
 
 def bce_from_logits(logits, label):
-    """Mean binary cross-entropy of `logits` against a constant `label`."""
+    """Mean binary cross-entropy of `logits` against a constant `label`, in
+    float32 whatever dtype the logits are in."""
+    logits = ops.cast(logits, "float32")
     targets = ops.full_like(logits, label)
     return ops.mean(keras.losses.binary_crossentropy(targets, logits, from_logits=True))
 
 
 def wasserstein_terms(real_scores, fake_scores):
-    """`(critic loss, Wasserstein estimate)` from critic scores on real and fake."""
+    """`(critic loss, Wasserstein estimate)` from critic scores on real and fake,
+    in float32 whatever dtype the scores are in."""
+    real_scores = ops.cast(real_scores, "float32")
+    fake_scores = ops.cast(fake_scores, "float32")
     estimate = ops.mean(real_scores) - ops.mean(fake_scores)
     return -estimate, estimate

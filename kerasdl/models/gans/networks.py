@@ -16,6 +16,7 @@ from __future__ import annotations
 import keras
 
 from kerasdl._checks import check_image_shape, check_int
+from kerasdl.models.base import dtype_policy_scope
 
 NORMALIZATIONS = ("batch", "layer", None)
 
@@ -52,6 +53,7 @@ def dcgan_generator(
     num_classes=None,
     output_activation="sigmoid",
     name="generator",
+    dtype=None,
 ):
     """A DCGAN generator: noise -> dense projection -> transposed convolutions.
 
@@ -72,6 +74,8 @@ def dcgan_generator(
         output_activation: `"sigmoid"` for images in [0, 1] (kerasdl's convention),
             `"tanh"` for [-1, 1].
         name: Model name.
+        dtype: Dtype policy of every layer (e.g. `"mixed_bfloat16"`), or None
+            for the global policy.
 
     Returns:
         A functional `keras.Model` mapping `z` (or `[z, labels]`) to images.
@@ -87,40 +91,41 @@ def dcgan_generator(
     check_int("base_filters", base_filters)
     check_int("stages", stages)
     height, width, channels = _check_image_shape(image_shape, stages, "generator")
-    z = keras.Input((latent_dim,), name="z")
-    inputs = [z]
-    h = z
-    if num_classes is not None:
-        label = _label_input(num_classes)
-        inputs.append(label)
-        embedded = keras.layers.Flatten()(
-            keras.layers.Embedding(num_classes, latent_dim, name="label_embedding")(
-                label
+    with dtype_policy_scope(dtype):
+        z = keras.Input((latent_dim,), name="z")
+        inputs = [z]
+        h = z
+        if num_classes is not None:
+            label = _label_input(num_classes)
+            inputs.append(label)
+            embedded = keras.layers.Flatten()(
+                keras.layers.Embedding(num_classes, latent_dim, name="label_embedding")(
+                    label
+                )
             )
-        )
-        h = keras.layers.Concatenate(name="z_and_label")([z, embedded])
-    filters = base_filters * 2**stages
-    start = (height // 2**stages, width // 2**stages)
-    h = keras.layers.Dense(start[0] * start[1] * filters, use_bias=False)(h)
-    h = keras.layers.BatchNormalization()(h)
-    h = keras.layers.ReLU()(h)
-    h = keras.layers.Reshape((*start, filters))(h)
-    for stage in range(stages):
-        filters //= 2
-        h = keras.layers.Conv2DTranspose(
-            filters,
-            4,
-            strides=2,
-            padding="same",
-            use_bias=False,
-            name=f"up{stage + 1}",
-        )(h)
+            h = keras.layers.Concatenate(name="z_and_label")([z, embedded])
+        filters = base_filters * 2**stages
+        start = (height // 2**stages, width // 2**stages)
+        h = keras.layers.Dense(start[0] * start[1] * filters, use_bias=False)(h)
         h = keras.layers.BatchNormalization()(h)
         h = keras.layers.ReLU()(h)
-    images = keras.layers.Conv2D(
-        channels, 3, padding="same", activation=output_activation, name="to_image"
-    )(h)
-    return keras.Model(inputs if len(inputs) > 1 else z, images, name=name)
+        h = keras.layers.Reshape((*start, filters))(h)
+        for stage in range(stages):
+            filters //= 2
+            h = keras.layers.Conv2DTranspose(
+                filters,
+                4,
+                strides=2,
+                padding="same",
+                use_bias=False,
+                name=f"up{stage + 1}",
+            )(h)
+            h = keras.layers.BatchNormalization()(h)
+            h = keras.layers.ReLU()(h)
+        images = keras.layers.Conv2D(
+            channels, 3, padding="same", activation=output_activation, name="to_image"
+        )(h)
+        return keras.Model(inputs if len(inputs) > 1 else z, images, name=name)
 
 
 def dcgan_discriminator(
@@ -132,6 +137,7 @@ def dcgan_discriminator(
     dropout=0.0,
     num_classes=None,
     name="discriminator",
+    dtype=None,
 ):
     """A DCGAN discriminator (or WGAN critic): strided convolutions -> one logit.
 
@@ -151,6 +157,8 @@ def dcgan_discriminator(
         num_classes: If set, the discriminator is conditional: integer labels
             `(batch, 1)` are embedded as an extra image channel.
         name: Model name.
+        dtype: Dtype policy of every layer (e.g. `"mixed_bfloat16"`), or None
+            for the global policy.
 
     Returns:
         A functional `keras.Model` mapping images (or `[images, labels]`) to
@@ -166,30 +174,31 @@ def dcgan_discriminator(
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"`dropout` must be in [0, 1); received dropout={dropout!r}.")
     height, width, _ = _check_image_shape(image_shape, stages, "discriminator")
-    images = keras.Input(image_shape, name="images")
-    inputs = [images]
-    h = images
-    if num_classes is not None:
-        label = _label_input(num_classes)
-        inputs.append(label)
-        plane = keras.layers.Embedding(
-            num_classes, height * width, name="label_embedding"
-        )(label)
-        plane = keras.layers.Reshape((height, width, 1))(plane)
-        h = keras.layers.Concatenate(name="image_and_label")([images, plane])
-    filters = base_filters
-    for stage in range(stages):
-        h = keras.layers.Conv2D(
-            filters, 4, strides=2, padding="same", name=f"down{stage + 1}"
-        )(h)
-        if stage > 0:
-            norm = _normalization(normalization, f"norm{stage + 1}")
-            if norm is not None:
-                h = norm(h)
-        h = keras.layers.LeakyReLU(0.2)(h)
-        filters *= 2
-    h = keras.layers.Flatten()(h)
-    if dropout:
-        h = keras.layers.Dropout(dropout)(h)
-    score = keras.layers.Dense(1, name="score")(h)
-    return keras.Model(inputs if len(inputs) > 1 else images, score, name=name)
+    with dtype_policy_scope(dtype):
+        images = keras.Input(image_shape, name="images")
+        inputs = [images]
+        h = images
+        if num_classes is not None:
+            label = _label_input(num_classes)
+            inputs.append(label)
+            plane = keras.layers.Embedding(
+                num_classes, height * width, name="label_embedding"
+            )(label)
+            plane = keras.layers.Reshape((height, width, 1))(plane)
+            h = keras.layers.Concatenate(name="image_and_label")([images, plane])
+        filters = base_filters
+        for stage in range(stages):
+            h = keras.layers.Conv2D(
+                filters, 4, strides=2, padding="same", name=f"down{stage + 1}"
+            )(h)
+            if stage > 0:
+                norm = _normalization(normalization, f"norm{stage + 1}")
+                if norm is not None:
+                    h = norm(h)
+            h = keras.layers.LeakyReLU(0.2)(h)
+            filters *= 2
+        h = keras.layers.Flatten()(h)
+        if dropout:
+            h = keras.layers.Dropout(dropout)(h)
+        score = keras.layers.Dense(1, name="score")(h)
+        return keras.Model(inputs if len(inputs) > 1 else images, score, name=name)

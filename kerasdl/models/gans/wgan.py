@@ -36,7 +36,7 @@ class _WassersteinGAN(GAN):
     def generator_loss(self, data):
         real = keras.utils.unpack_x_y_sample_weight(data)[0]
         fake = self.generator(self.noise(ops.shape(real)[0]), training=True)
-        return -ops.mean(self.critic(fake, training=True))
+        return -ops.mean(ops.cast(self.critic(fake, training=True), "float32"))
 
     def _generator_phase(self):
         return kb.Phase(
@@ -200,7 +200,9 @@ class WGANGP(_WassersteinGAN):
         batch = ops.shape(real)[0]
         alpha_shape = (batch,) + (1,) * (len(real.shape) - 1)
         alpha = keras.random.uniform(alpha_shape, 0.0, 1.0, seed=self.seed_generator)
-        return alpha * real + (1.0 - alpha) * fake
+        real = ops.cast(real, "float32")
+        # A mixed-precision generator's images are bfloat16: mix in float32.
+        return alpha * real + (1.0 - alpha) * ops.cast(fake, "float32")
 
     def gradient_norms(self, points, training=True):
         """Per-sample norm of the critic's gradient with respect to `points`."""
@@ -209,10 +211,11 @@ class WGANGP(_WassersteinGAN):
         def total_score(x):
             # The samples do not interact (no batch norm), so the gradient of the
             # sum is each sample's own gradient.
-            return ops.sum(self.critic(x, training=training))
+            # Summed in float32 (a mixed-precision critic scores in bfloat16).
+            return ops.sum(ops.cast(self.critic(x, training=training), "float32"))
 
         grads = kb.input_gradient(total_score, points)
-        grads = ops.reshape(grads, (ops.shape(grads)[0], -1))
+        grads = ops.reshape(ops.cast(grads, "float32"), (ops.shape(grads)[0], -1))
         return ops.sqrt(ops.sum(ops.square(grads), axis=1) + 1e-12)
 
     def critic_loss(self, data):

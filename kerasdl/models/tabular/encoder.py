@@ -60,6 +60,21 @@ __all__ = [
 MISSING_INDICATORS = ("seen", "all")
 
 
+def _idf_weights(layer, vocabulary, chunk=256):
+    """An adapted TF-IDF `TextVectorization`'s IDF weights (out-of-vocabulary slot
+    first), read through its public call: Keras keeps them on a private inner layer.
+    A one-token document vectorizes to 1 x its token's weight; a word longer than
+    any in the vocabulary gets the out-of-vocabulary slot's."""
+    longest = max((len(token) for token in vocabulary), default=0)
+    documents = ["z" * (longest + 1), *vocabulary[1:]]  # document i holds token i
+    weights = []
+    for start in range(0, len(documents), chunk):
+        rows = keras.ops.convert_to_numpy(layer(documents[start : start + chunk]))
+        index = np.arange(len(rows))
+        weights.extend(np.asarray(rows)[index, start + index])
+    return np.asarray(weights, dtype="float64")
+
+
 class TableEncoder:
     """Encodes a raw table into a tabular network's input dict; fitted on train rows.
 
@@ -228,9 +243,7 @@ class TableEncoder:
         )
         layer.adapt(texts)
         vocabulary = [str(token) for token in layer.get_vocabulary()]
-        # Keras keeps the IDF weights (the out-of-vocabulary slot's first) only
-        # on its inner lookup layer; they are needed to rebuild the layer.
-        idf = np.asarray(layer._lookup_layer.idf_weights.numpy())[: len(vocabulary)]
+        idf = _idf_weights(layer, vocabulary)
         return {
             "name": name,
             "role": "text",

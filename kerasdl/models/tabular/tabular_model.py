@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from kerasdl import backend as kbackend
-from kerasdl.models.base import SubclassedModel
+from kerasdl.models.base import SubclassedModel, composed_dtype_policy
 from kerasdl.models.tabular.encoder import TableEncoder
 
 TASKS = ("classification", "regression")
@@ -106,6 +106,10 @@ class TabularModel(SubclassedModel):
             (classification); strings, numbers or booleans.
         target_mean, target_std: Regression targets are predicted as
             `network_output * target_std + target_mean`.
+        dtype: Dtype policy of the model (e.g. `"mixed_bfloat16"`), which must be
+            the network's (build it with the same `dtype=`); None takes the
+            network's.
+        **kwargs: Passed to `SubclassedModel`: `name`, `trainable`.
 
     Call arguments:
         inputs: `{"numeric": float32, "categorical": int32, "dense": float32}`,
@@ -128,13 +132,15 @@ class TabularModel(SubclassedModel):
         class_names=None,
         target_mean: float = 0.0,
         target_std: float = 1.0,
+        dtype=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         if not isinstance(network, keras.Model):
             raise ValueError(
                 f"network must be a Keras model; received {type(network).__name__}."
             )
+        dtype = composed_dtype_policy(dtype, {"network": network}, "TabularModel")
+        super().__init__(dtype=dtype, **kwargs)
         if isinstance(encoder, dict):
             encoder = TableEncoder.from_config(encoder)
         if not isinstance(encoder, TableEncoder):

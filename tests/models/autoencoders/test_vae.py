@@ -198,3 +198,46 @@ def test_vae_bad_arguments_raise():
         vae.decode(np.zeros((2, 3), "float32"))
     with pytest.raises(ValueError, match=r"optimizer only"):
         vae.compile("adam", loss="mse")
+
+
+# --- dtype ---
+
+
+def test_build_vae_dtype_reaches_encoder_decoder_and_loss_is_float32(tmp_path):
+    vae = build_vae((8, 8, 1), 2, dtype="mixed_bfloat16", **TINY)
+    assert vae.dtype_policy.name == "mixed_bfloat16"
+    for part in (vae.encoder, vae.decoder):
+        for layer in part.layers[1:]:
+            assert layer.compute_dtype == "bfloat16", layer.name
+    assert {w.dtype for w in vae.weights} == {"float32"}
+    assert keras.backend.standardize_dtype(vae(X[:4]).dtype) == "bfloat16"
+    output = vae(X[:8], training=True)
+    loss = vae.compute_loss(X[:8], None, output)
+    assert keras.backend.standardize_dtype(loss.dtype) == "float32"
+    vae.compile(keras.optimizers.Adam(1e-3))
+    history = vae.fit(X[:16], batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+    path = str(tmp_path / "vae_mixed.keras")
+    vae.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.dtype_policy.name == "mixed_bfloat16"
+    assert loaded.encoder.get_layer("z_mean").compute_dtype == "bfloat16"
+    np.testing.assert_allclose(
+        _np(keras.ops.cast(loaded(X[:4]), "float32")),
+        _np(keras.ops.cast(vae(X[:4]), "float32")),
+        atol=1e-6,
+    )
+
+
+def test_vae_dtype_must_match_its_networks():
+    encoder = vae_encoder((8, 8, 1), 2, **TINY)
+    decoder = vae_decoder(2, (8, 8, 1), **TINY)
+    with pytest.raises(ValueError, match="encoder.*dtype="):
+        VAE(encoder, decoder, dtype="mixed_bfloat16")
+    mixed = vae_encoder((8, 8, 1), 2, dtype="mixed_bfloat16", **TINY)
+    with pytest.raises(ValueError, match="share one dtype policy"):
+        VAE(mixed, decoder)
+    # dtype=None takes the networks' policy.
+    vae = VAE(mixed, vae_decoder(2, (8, 8, 1), dtype="mixed_bfloat16", **TINY))
+    assert vae.dtype_policy.name == "mixed_bfloat16"
+    assert vae.sampler.dtype_policy.name == "mixed_bfloat16"

@@ -391,3 +391,42 @@ def test_trajectory_and_its_plot(trained, tmp_path):
 def test_sampling_rejects_bad_arguments(trained, call, match):
     with pytest.raises(ValueError, match=match):
         call(trained)
+
+
+# --- dtype ---------------------------------------------------------------------------
+
+
+def test_mixed_precision_ddpm_computes_in_bfloat16_with_a_float32_loss(
+    tmp_path, digits
+):
+    keras.utils.set_random_seed(0)
+    network = tiny_unet(channel_mults=(1,), dtype="mixed_bfloat16")
+    model = DDPM(network, NoiseSchedule("linear", T, 1e-3, 0.3))
+    assert model.dtype_policy.name == "mixed_bfloat16"  # taken from the network
+    assert {keras.backend.standardize_dtype(w.dtype) for w in model.weights} == {
+        "float32"
+    }
+    x_t = ops.convert_to_tensor(np.zeros((4, 8, 8, 1), "float32"))
+    eps = model([x_t, ops.convert_to_tensor(np.arange(4.0))])
+    assert keras.backend.standardize_dtype(eps.dtype) == "bfloat16"
+    loss = model.denoising_loss(ops.convert_to_tensor(digits[:8]))
+    assert keras.backend.standardize_dtype(loss.dtype) == "float32"
+    model.compile()
+    history = model.fit(digits[:16], batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["denoise_loss"][-1])
+    images = model.sample_ddim(2, steps=2, seed=0)
+    assert images.shape == (2, 8, 8, 1) and np.all(np.isfinite(images))
+    path = str(tmp_path / "ddpm_mixed.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.dtype_policy.name == "mixed_bfloat16"
+    assert {
+        layer.dtype_policy.name
+        for layer in loaded.network.layers
+        if not isinstance(layer, keras.layers.InputLayer)
+    } == {"mixed_bfloat16"}
+
+
+def test_ddpm_dtype_must_match_its_network():
+    with pytest.raises(ValueError, match="`network` computes with"):
+        DDPM(tiny_unet(channel_mults=(1,)), dtype="mixed_bfloat16")

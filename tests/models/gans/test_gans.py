@@ -31,17 +31,18 @@ def digits():
     return data.x[:128], data.y[:128]
 
 
-def small_gan(kind, seed=0):
+def small_gan(kind, seed=0, dtype=None):
     kb.set_random_seed(seed)
     conditional = kind == "cgan"
     generator = dcgan_generator(
-        LATENT, base_filters=8, num_classes=10 if conditional else None
+        LATENT, base_filters=8, num_classes=10 if conditional else None, dtype=dtype
     )
     normalization = {"dcgan": "batch", "cgan": "batch", "wgan": None}.get(kind, "layer")
     critic = dcgan_discriminator(
         base_filters=8,
         normalization=normalization,
         num_classes=10 if conditional else None,
+        dtype=dtype,
     )
     if kind == "dcgan":
         return DCGAN(generator, critic, LATENT, seed=seed)
@@ -248,3 +249,73 @@ def test_bad_input_is_named(digits):
         DCGAN(dcgan_generator(8, num_classes=10), dcgan_discriminator(), 8)
     with pytest.raises(ValueError, match="normalization"):
         dcgan_discriminator(normalization="group")
+
+
+def _dtype_name(tensor):
+    return keras.backend.standardize_dtype(tensor.dtype)
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "cgan", "wgan", "wgan_gp"])
+def test_mixed_precision_gan_computes_in_bfloat16_and_saves_its_policy(
+    kind, tmp_path, digits
+):
+    gan = small_gan(kind, dtype="mixed_bfloat16")
+    assert gan.dtype_policy.name == "mixed_bfloat16"  # taken from the networks
+    for network in (gan.generator, gan.discriminator):
+        for layer in network.layers:
+            if not isinstance(layer, keras.layers.InputLayer):
+                assert layer.compute_dtype == "bfloat16", (network.name, layer.name)
+    assert {_dtype_name(w) for w in gan.weights} == {"float32"}
+    x, y = digits
+    real = x[:8]
+    labels = y[:8, None].astype("int32")
+    noise = np.random.default_rng(0).standard_normal((8, LATENT)).astype("float32")
+    inputs = [noise, labels] if kind == "cgan" else noise
+    inputs = keras.tree.map_structure(ops.convert_to_tensor, inputs)
+    fake = gan(inputs)
+    assert _dtype_name(fake) == "bfloat16"
+    images, labels = ops.convert_to_tensor(real), ops.convert_to_tensor(labels)
+    scores = gan.discriminator([images, labels] if kind == "cgan" else images)
+    assert _dtype_name(scores) == "bfloat16"
+    # The losses are computed in float32 from the bfloat16 scores.
+    data = (images, labels) if kind == "cgan" else images
+    d_loss = gan.discriminator_loss(data) if kind in ("dcgan", "cgan") else None
+    if d_loss is None:
+        d_loss = gan.critic_loss(data)
+        d_loss = d_loss[0] if isinstance(d_loss, tuple) else d_loss
+    assert _dtype_name(d_loss) == "float32"
+    assert _dtype_name(gan.generator_loss(data)) == "float32"
+    gan.compile()
+    history = gan.fit(real, y[:8] if kind == "cgan" else None, batch_size=8, verbose=0)
+    assert all(np.isfinite(v[-1]) for v in history.history.values()), history.history
+    path = str(tmp_path / f"{kind}_mixed.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(gan)
+    assert loaded.dtype_policy.name == "mixed_bfloat16"
+    for network in (loaded.generator, loaded.discriminator):
+        assert {
+            layer.dtype_policy.name
+            for layer in network.layers
+            if not isinstance(layer, keras.layers.InputLayer)
+        } == {"mixed_bfloat16"}
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ops.cast(loaded(inputs), "float32")),
+        ops.convert_to_numpy(ops.cast(gan(inputs), "float32")),
+        atol=1e-6,
+    )
+
+
+def test_gan_dtype_must_match_its_networks():
+    generator = dcgan_generator(LATENT, base_filters=4)
+    critic = dcgan_discriminator(base_filters=4, normalization="layer")
+    with pytest.raises(ValueError, match="`generator` computes with"):
+        DCGAN(generator, critic, LATENT, dtype="mixed_bfloat16")
+    mixed_critic = dcgan_discriminator(
+        base_filters=4, normalization="layer", dtype="mixed_bfloat16"
+    )
+    with pytest.raises(ValueError, match="share one dtype policy"):
+        WGANGP(generator, mixed_critic, LATENT)
+    assert DCGAN(generator, critic, LATENT, dtype="float32").dtype_policy.name == (
+        "float32"
+    )

@@ -1,4 +1,5 @@
-"""word2vec: the two-table model, neighbours, the 2-D plot and one-call training."""
+"""word2vec: the two-table model, neighbours and the 2-D plot (the one-call training,
+a recipe, is tested in tests/recipes/test_word2vec_recipe.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from kerasdl.models.sequence.word2vec import (
     plot_embeddings_2d,
     skipgram_pairs,
 )
-from kerasdl.recipes import train_word2vec
 from kerasdl.testing import check_model
 
 BCE = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -149,7 +149,7 @@ def test_to_embedding_layer_holds_the_vectors_and_masks_padding():
     np.testing.assert_array_equal(mask, ids != 0)
 
 
-# ---- Plot and one-call training ----------------------------------------------------
+# ---- Plot ------------------------------------------------------------------------
 
 
 def test_plot_embeddings_2d_writes_a_png(tmp_path):
@@ -174,45 +174,3 @@ def test_plot_embeddings_2d_writes_a_png(tmp_path):
         plot_embeddings_2d(model, tokenizer, path=tmp_path / "x.png", method="umap")
     with pytest.raises(ValueError, match="at least 2 words"):
         plot_embeddings_2d(model, tokenizer, words=["zebra"], path=tmp_path / "x.png")
-
-
-def test_train_word2vec_on_tiny_texts():
-    texts = [
-        "the cat sat on the mat and the dog sat on the rug",
-        "a car and a truck drove on the road",
-    ] * 20
-    model, tokenizer, history = train_word2vec(
-        texts,
-        min_count=1,
-        embedding_dim=8,
-        window_size=2,
-        epochs=3,
-        batch_size=64,
-        learning_rate=0.02,
-        subsample=None,
-    )
-    assert tokenizer.vocab_size == model.vocab_size
-    assert "cat" in tokenizer.index and "," not in tokenizer.index
-    assert len(history["loss"]) == len(history["pairs"]) == 3
-    assert history["loss"][-1] < history["loss"][0] < np.log(2.0) + 1e-3
-    neighbours = [w for w, _ in model.most_similar("cat", tokenizer, top_k=3)]
-    assert len(neighbours) == 3 and "cat" not in neighbours
-    with pytest.raises(ValueError, match="texts"):
-        train_word2vec([1, 2])
-
-
-def test_corpus_ids_drop_punctuation_and_pair_quickly():
-    from kerasdl.data import load_text_corpus
-    from kerasdl.recipes.word2vec import word2vec_corpus_ids
-
-    texts = list(load_text_corpus().x[:10])
-    tokenizer = WordTokenizer.fit(texts, max_words=300, min_count=2)
-    with_punctuation = [tokenizer.encode(t) for t in texts]
-    docs = word2vec_corpus_ids(texts, tokenizer)
-    assert len(docs) == 10
-    assert sum(map(len, docs)) < sum(map(len, with_punctuation))
-    kept = {tokenizer.vocabulary[i] for doc in docs for i in doc if i > 1}
-    assert kept and all(w.isalnum() for w in kept)
-    assert any(not tokenizer.vocabulary[i].isalnum() for i in with_punctuation[0])
-    targets, _, _ = skipgram_pairs(docs, tokenizer.vocab_size, seed=0)
-    assert targets.size > 1000

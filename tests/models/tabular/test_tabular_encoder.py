@@ -228,7 +228,7 @@ def test_bad_arguments_raise_value_errors(encoder):
 # === TabularModel ===
 
 
-def _tiny_mlp(encoder, units):
+def _tiny_mlp(encoder, units, dtype=None):
     keras.utils.set_random_seed(1)
     return TabularMLP(
         encoder.n_numeric,
@@ -237,6 +237,7 @@ def _tiny_mlp(encoder, units):
         n_dense=encoder.n_dense,
         depth=1,
         width=8,
+        dtype=dtype,
     )
 
 
@@ -291,6 +292,40 @@ def test_tabular_model_passes_the_model_checks(encoder, tmp_path):
     model = TabularModel(_tiny_mlp(encoder, 2), encoder, class_names=[0, 1])
     x = encoder.transform(_train_frame())
     check_model(model, x, np.array([0, 1] * 4), tmp_dir=tmp_path)
+
+
+def test_mixed_precision_tabular_model_takes_the_networks_dtype(encoder, tmp_path):
+    network = _tiny_mlp(encoder, 2, dtype="mixed_bfloat16")
+    model = TabularModel(network, encoder, class_names=[0, 1])
+    assert model.dtype_policy.name == "mixed_bfloat16"
+    assert {w.dtype for w in model.weights} == {"float32"}
+    x = encoder.transform(_train_frame())
+    logits = model(x)
+    assert keras.backend.standardize_dtype(logits.dtype) == "bfloat16"
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    y = np.array([0, 1] * 4)
+    loss = model.compute_loss(x, y, logits)
+    assert keras.backend.standardize_dtype(loss.dtype) == "float32"
+    probabilities = model.predict(_test_frame())
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    path = tmp_path / "mixed.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.dtype_policy.name == "mixed_bfloat16"
+    assert loaded.network.dtype_policy.name == "mixed_bfloat16"
+    # The reloaded network is the same (identical weights and eager outputs) ...
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(keras.ops.cast(loaded(x), "float32")),
+        keras.ops.convert_to_numpy(keras.ops.cast(model(x), "float32")),
+    )
+    # ... but its compiled predict function may round bfloat16 intermediates in
+    # another place (one bfloat16 step, 2**-7, at logits of size ~1).
+    np.testing.assert_allclose(loaded.predict(_test_frame()), probabilities, atol=2**-6)
+    with pytest.raises(ValueError, match="`network` computes with"):
+        TabularModel(
+            _tiny_mlp(encoder, 2), encoder, class_names=[0, 1], dtype="bfloat16"
+        )
 
 
 def test_regression_outputs_are_on_the_target_scale(encoder):
@@ -374,3 +409,45 @@ def test_missing_indicators_stay_zero_or_one():
     )
     seen = TableEncoder().fit(pd.DataFrame({"v": np.arange(10.0)}), {"v": "numeric"})
     assert seen.n_numeric == 1 and complete.n_numeric == 2
+
+
+def test_text_idf_weights_reproduce_keras_tf_idf():
+    """The stored vocabulary and IDF weights (read through the layer's public call,
+    not its private lookup layer) rebuild a layer that vectorizes new texts,
+    out-of-vocabulary words included, exactly as the adapted Keras layer does."""
+    texts = [
+        "good service",
+        "slow service",
+        "",
+        "good food",
+        "bad food slow",
+        "good",
+        "service good",
+        "Good, good FOOD!",
+    ]
+    frame = pd.DataFrame({"note": texts})
+    encoder = TableEncoder(max_tokens=12).fit(frame, {"note": "text"})
+    column = encoder.get_config()["columns"][0]
+    adapted = keras.layers.TextVectorization(
+        max_tokens=12, output_mode="tf_idf", pad_to_max_tokens=True
+    )
+    adapted.adapt(texts)
+    assert column["vocabulary"] == adapted.get_vocabulary()
+    weights = np.asarray(column["idf_weights"])
+    # Keras's IDF: log(1 + documents / (1 + document frequency)); the
+    # out-of-vocabulary slot holds the mean of the others.
+    assert weights[1] == pytest.approx(np.log(1 + 8 / (1 + 5)), rel=1e-6)  # "good"
+    assert weights[0] == pytest.approx(weights[1:].mean(), rel=1e-6)
+    rebuilt = keras.layers.TextVectorization(
+        max_tokens=12,
+        output_mode="tf_idf",
+        pad_to_max_tokens=True,
+        vocabulary=column["vocabulary"],
+        idf_weights=column["idf_weights"],
+    )
+    new = ["good good unseen words", "food", "", "slow bad service zebra"]
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(rebuilt(new)),
+        keras.ops.convert_to_numpy(adapted(new)),
+        rtol=1e-6,
+    )

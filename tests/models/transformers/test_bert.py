@@ -319,3 +319,34 @@ def test_fill_mask_ranks_real_words_for_each_blank():
         assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1
     with pytest.raises(ValueError, match="text"):
         fill_mask(model, tokenizer, "no blank here")
+
+
+def test_heads_take_the_encoders_dtype_and_check_it(tmp_path):
+    keras.utils.set_random_seed(0)
+    encoder = _encoder(dtype="mixed_bfloat16")
+    masked_lm = BertMaskedLM(encoder)
+    classifier = BertClassifier(encoder, 3)
+    x = _tokens()
+    for model in (masked_lm, classifier):
+        assert model.dtype_policy.name == "mixed_bfloat16"  # the encoder's
+        assert {w.dtype for w in model.weights} == {"float32"}
+        out = model(x)
+        # The masked-LM head returns its logits cast to float32.
+        expected = "float32" if model is masked_lm else "bfloat16"
+        assert keras.backend.standardize_dtype(out.dtype) == expected
+        # The compiled loss casts the bfloat16 logits to float32.
+        model.compile()
+        y = x if model is masked_lm else np.array([0, 1, 2, 1])
+        loss = model.compute_loss(x, y, out)
+        assert keras.backend.standardize_dtype(loss.dtype) == "float32"
+    assert masked_lm.mlm_head.compute_dtype == "bfloat16"
+    assert classifier.get_layer("logits").compute_dtype == "bfloat16"
+    path = str(tmp_path / "classifier_mixed.keras")
+    classifier.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.dtype_policy.name == "mixed_bfloat16"
+    assert loaded.encoder.dtype_policy.name == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="`encoder` computes with"):
+        BertClassifier(_encoder(), 3, dtype="mixed_bfloat16")
+    with pytest.raises(ValueError, match="`encoder` computes with"):
+        BertMaskedLM(_encoder(), dtype="mixed_bfloat16")

@@ -8,7 +8,11 @@ import keras
 from keras import ops
 
 from kerasdl._checks import check_float, check_int
-from kerasdl.models.base import FunctionalModel
+from kerasdl.models.base import (
+    FunctionalModel,
+    composed_dtype_policy,
+    dtype_policy_scope,
+)
 from kerasdl.models.transformers.bert.encoder import (
     _check_encoder,
     _compile_from_config,
@@ -38,8 +42,10 @@ class BertClassifier(FunctionalModel):
             the `[CLS]` position to summarise the sequence (BERT's next-sentence
             task did; this one has none).
         dropout: Dropout before the output layer.
-        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
-            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
+        dtype: Dtype policy of the classifier (e.g. `"mixed_bfloat16"`), which
+            must be the encoder's (build it with the same `dtype=`); None takes
+            the encoder's.
+        **kwargs: Passed to `FunctionalModel`: `trainable`.
 
     Call arguments:
         token_ids: Integer ids `(batch, time)`.
@@ -65,6 +71,7 @@ class BertClassifier(FunctionalModel):
         pooling="mean",
         dropout=0.1,
         name="bert_classifier",
+        dtype=None,
         **kwargs,
     ):
         encoder = _check_encoder(encoder)
@@ -75,18 +82,23 @@ class BertClassifier(FunctionalModel):
             )
         dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)
 
+        dtype = composed_dtype_policy(dtype, {"encoder": encoder}, "BertClassifier")
+
         # === Functional model ===
-        token_ids = _token_input()
-        features = encoder(token_ids)
-        if pooling == "cls":
-            pooled = features[:, 0, :]
-        else:
-            pooled = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(
-                features, mask=ops.not_equal(token_ids, 0)
-            )
-        pooled = keras.layers.Dropout(dropout, name="dropout")(pooled)
-        logits = keras.layers.Dense(num_classes, name="logits")(pooled)
-        super().__init__(inputs=token_ids, outputs=logits, name=name, **kwargs)
+        with dtype_policy_scope(dtype):
+            token_ids = _token_input()
+            features = encoder(token_ids)
+            if pooling == "cls":
+                pooled = features[:, 0, :]
+            else:
+                pooled = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(
+                    features, mask=ops.not_equal(token_ids, 0)
+                )
+            pooled = keras.layers.Dropout(dropout, name="dropout")(pooled)
+            logits = keras.layers.Dense(num_classes, name="logits")(pooled)
+        super().__init__(
+            inputs=token_ids, outputs=logits, name=name, dtype=dtype, **kwargs
+        )
 
         # === Config ===
         self.encoder = encoder

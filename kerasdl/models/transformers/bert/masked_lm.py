@@ -11,7 +11,11 @@ import numpy as np
 from keras import ops
 
 from kerasdl._checks import check_float, check_int
-from kerasdl.models.base import FunctionalModel
+from kerasdl.models.base import (
+    FunctionalModel,
+    composed_dtype_policy,
+    dtype_policy_scope,
+)
 from kerasdl.models.transformers.bert.encoder import (
     _check_encoder,
     _compile_from_config,
@@ -140,8 +144,10 @@ class BertMaskedLM(FunctionalModel):
         encoder: A `BertEncoder` (its weights are shared, not copied).
         tie_embeddings: Output logits through the transposed token embedding
             (BERT) rather than a separate `Dense(vocab_size)`.
-        **kwargs: Passed to `FunctionalModel`: `name`, `trainable`, `dtype` (the
-            dtype policy of every layer, e.g. `"mixed_bfloat16"`).
+        dtype: Dtype policy of the model (e.g. `"mixed_bfloat16"`), which must
+            be the encoder's (build it with the same `dtype=`); None takes the
+            encoder's.
+        **kwargs: Passed to `FunctionalModel`: `trainable`.
 
     Call arguments:
         token_ids: Integer ids `(batch, time)`.
@@ -159,22 +165,33 @@ class BertMaskedLM(FunctionalModel):
     ```
     """
 
-    def __init__(self, encoder, tie_embeddings=True, name="bert_masked_lm", **kwargs):
+    def __init__(
+        self,
+        encoder,
+        tie_embeddings=True,
+        name="bert_masked_lm",
+        dtype=None,
+        **kwargs,
+    ):
         encoder = _check_encoder(encoder)
         tie_embeddings = bool(tie_embeddings)
+        dtype = composed_dtype_policy(dtype, {"encoder": encoder}, "BertMaskedLM")
 
-        # === Layers ===
-        head = MaskedLMHead(
-            encoder.vocab_size,
-            layer_norm_epsilon=encoder.layer_norm_epsilon,
-            token_embedding=encoder.token_embedding if tie_embeddings else None,
-            name="mlm_head",
+        with dtype_policy_scope(dtype):
+            # === Layers ===
+            head = MaskedLMHead(
+                encoder.vocab_size,
+                layer_norm_epsilon=encoder.layer_norm_epsilon,
+                token_embedding=encoder.token_embedding if tie_embeddings else None,
+                name="mlm_head",
+            )
+
+            # === Functional model ===
+            token_ids = _token_input()
+            logits = head(encoder(token_ids))
+        super().__init__(
+            inputs=token_ids, outputs=logits, name=name, dtype=dtype, **kwargs
         )
-
-        # === Functional model ===
-        token_ids = _token_input()
-        logits = head(encoder(token_ids))
-        super().__init__(inputs=token_ids, outputs=logits, name=name, **kwargs)
 
         # === Config ===
         self.encoder = encoder

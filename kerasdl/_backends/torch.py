@@ -1,0 +1,170 @@
+"""PyTorch implementations of the `kerasdl.backend` seam (eager, autograd).
+
+Keras on torch runs eagerly: a Keras variable's value is a `torch.nn.Parameter`, and a
+gradient is `torch.autograd.grad` of a loss computed with ordinary Keras calls. Using
+`autograd.grad` (rather than `loss.backward()`) leaves every parameter's `.grad`
+untouched, so a phase's update never leaks into another's, and passing
+`create_graph=True` for input gradients lets a train step differentiate them again
+(the WGAN-GP penalty is a gradient of a gradient).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+
+import keras
+import torch
+
+# True while a train step of ours runs: only there is an input gradient kept
+# differentiable (elsewhere, Grad-CAM or a saliency map, it is returned detached, so
+# that NumPy can read it and no graph outlives the call).
+_in_train_step = contextvars.ContextVar("kerasdl_torch_train_step", default=False)
+
+
+@contextlib.contextmanager
+def _train_step():
+    token = _in_train_step.set(True)
+    try:
+        yield
+    finally:
+        _in_train_step.reset(token)
+
+
+def enable_determinism() -> None:
+    # CPU kernels are deterministic already; this makes a nondeterministic one (a
+    # scatter-add on GPU) warn instead of silently varying between runs.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def fresh_models_per_call():
+    return contextlib.nullcontext()
+
+
+def _tensor(x):
+    return x if isinstance(x, torch.Tensor) else keras.ops.convert_to_tensor(x)
+
+
+def _watched(x):
+    """`x` as a tensor autograd differentiates with respect to: itself when it is
+    already part of a graph (an interpolate between real and generated images),
+    else a detached leaf that requires grad."""
+    x = _tensor(x)
+    if x.requires_grad:
+        return x
+    return x.detach().requires_grad_(True)
+
+
+def _grads(value, tensors, create_graph=False):
+    """Gradients of scalar `value` w.r.t. `tensors`, zeros where it does not depend
+    on one (including tensors that do not require grad, e.g. integer variables)."""
+    wanted = [i for i, t in enumerate(tensors) if t.requires_grad]
+    grads = [None] * len(tensors)
+    if wanted and value.requires_grad:
+        found = torch.autograd.grad(
+            value,
+            [tensors[i] for i in wanted],
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+        for i, g in zip(wanted, found):
+            grads[i] = g
+    return [torch.zeros_like(t) if g is None else g for t, g in zip(tensors, grads)]
+
+
+def _detached(structure):
+    return keras.tree.map_structure(
+        lambda t: t.detach() if isinstance(t, torch.Tensor) else t, structure
+    )
+
+
+def value_and_input_gradient(fn, x):
+    x = _watched(x)
+    differentiable = _in_train_step.get()
+    with torch.enable_grad():
+        value = fn(x)
+        # Inside a train step the graph of the gradient is kept, so that the step
+        # can differentiate it with respect to the weights (WGAN-GP).
+        (grad,) = _grads(value, [x], create_graph=differentiable)
+    if differentiable:
+        return value, grad
+    return value.detach(), grad
+
+
+def value_and_weight_gradients(fn, variables):
+    with torch.enable_grad():
+        value = fn(None)
+        grads = _grads(value, [v.value for v in variables])
+    return value.detach(), grads
+
+
+def _apply(optimizer, grads, variables):
+    with torch.no_grad():
+        optimizer.apply(grads, variables)
+
+
+def multi_optimizer_train_step(model, data):
+    """Runs the phases in order, each `repeats` times, eagerly."""
+    logs = {}
+    for phase, variables in zip(model._phases, model._phase_variables):
+        optimizer = model.optimizer.optimizers[phase.optimizer]
+        tensors = [v.value for v in variables]
+        for _ in range(phase.repeats):
+            with torch.enable_grad(), _train_step():
+                loss, phase_logs = phase.compute(data)
+                grads = _grads(loss, tensors)
+            _apply(optimizer, grads, variables)
+            if phase.constraint is not None:
+                with torch.no_grad():
+                    for variable in variables:
+                        variable.assign(phase.constraint(variable.value))
+        logs.update(_detached(phase_logs))
+    with torch.no_grad():
+        model.optimizer.iterations.assign_add(1)
+        return model.update_phase_metrics(logs)
+
+
+def compile_function(fn, variables):
+    # Eager: Keras layers on torch already call torch's kernels directly; the
+    # variables are read at each call.
+    def call(*arrays):
+        with torch.no_grad():
+            return fn(*[_tensor(a) for a in arrays])
+
+    return call
+
+
+def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
+    def one_update(arrays):
+        tensors = [v.value for v in trainable]
+        with torch.enable_grad(), _train_step():
+            loss, logs = loss_fn(*arrays)
+            grads = _grads(loss, tensors)
+        _apply(optimizer, grads, trainable)
+        if after_update is not None:
+            with torch.no_grad():
+                after_update()
+        return _detached(logs)
+
+    def update(*arrays):
+        arrays = [_tensor(a) for a in arrays]
+        if repeats == 1:
+            return one_update(arrays)
+        all_logs = [one_update([a[i] for a in arrays]) for i in range(repeats)]
+        return {
+            key: torch.stack([logs[key] for logs in all_logs]).mean(dim=0)
+            for key in all_logs[0]
+        }
+
+    return update
+
+
+def compile_input_gradient(fn, variables):
+    def call(x, *args):
+        x = _tensor(x).detach().requires_grad_(True)
+        with torch.enable_grad():
+            value, aux = fn(x, *args)
+            (grad,) = _grads(value, [x])
+        return value.detach(), _detached(aux), grad
+
+    return call

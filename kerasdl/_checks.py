@@ -71,6 +71,102 @@ def check_float(
     return float(value)
 
 
+def check_sample_shape(input_shape, name="input_shape"):
+    """The shape of one sample (no batch axis) as a tuple of positive ints.
+
+    An int is taken as a 1-D shape. Anything else raises a ValueError naming `name`.
+    """
+    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
+        input_shape = (input_shape,)
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or len(input_shape) == 0
+        or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 1
+            for d in input_shape
+        )
+    ):
+        raise ValueError(
+            f"`{name}` must be a non-empty tuple of positive integers (one sample, "
+            f"no batch axis); received {name}={input_shape!r}."
+        )
+    return tuple(int(d) for d in input_shape)
+
+
+def check_image_shape(
+    name, value, *, min_size=None, divisible_by=None, channels=None, reason=None
+):
+    """Return `value`, the shape of one image, as `(height, width, channels)` of
+    positive ints; else ValueError naming `name` and the value received.
+
+    `min_size`: height and width must be at least this; `divisible_by`: height and
+    width must be multiples of it; `channels`: the exact channel count. `reason` (a
+    sentence) is added to those errors to say why the model needs it.
+    """
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 3
+        or not all(is_number(d, integer=True) and d >= 1 for d in value)
+    ):
+        raise ValueError(
+            f"`{name}` must be (height, width, channels) of positive integers; "
+            f"received {name}={value!r}."
+        )
+    shape = tuple(int(d) for d in value)
+    height, width, depth = shape
+    because = f" {reason}" if reason else ""
+    if min_size is not None and min(height, width) < min_size:
+        raise ValueError(
+            f"`{name}` is too small: height and width must be at least "
+            f"{min_size}x{min_size}; received {name}={shape!r}.{because}"
+        )
+    if divisible_by is not None and (height % divisible_by or width % divisible_by):
+        raise ValueError(
+            f"`{name}`: height and width must be multiples of {divisible_by}; "
+            f"received {name}={shape!r}.{because}"
+        )
+    if channels is not None and depth != channels:
+        raise ValueError(
+            f"`{name}` must have {channels} channel(s); received {name}={shape!r}."
+        )
+    return shape
+
+
+def check_transformer_args(arguments) -> dict:
+    """The arguments every transformer stack takes, checked once and read by name
+    from `arguments` (a model constructor's `locals()`): `hidden_dim`, `num_layers`
+    and `num_heads` ints >= 1 with `hidden_dim` divisible by `num_heads`;
+    `intermediate_dim` an int >= 1 or None; `dropout` in [0, 1); and
+    `layer_norm_epsilon` > 0 when the model takes one. Returns them checked, in
+    that order, in a dict."""
+    hidden_dim = check_int("hidden_dim", arguments["hidden_dim"])
+    num_heads = check_int("num_heads", arguments["num_heads"])
+    checked = {
+        "hidden_dim": hidden_dim,
+        "num_layers": check_int("num_layers", arguments["num_layers"]),
+        "num_heads": num_heads,
+        "intermediate_dim": check_int(
+            "intermediate_dim", arguments["intermediate_dim"], allow_none=True
+        ),
+        "dropout": check_float(
+            "dropout", arguments["dropout"], low=0.0, high=1.0, high_open=True
+        ),
+    }
+    if hidden_dim % num_heads:
+        raise ValueError(
+            "`hidden_dim` must be divisible by `num_heads`; received "
+            f"hidden_dim={hidden_dim} and num_heads={num_heads}."
+        )
+    if "layer_norm_epsilon" in arguments:
+        checked["layer_norm_epsilon"] = check_float(
+            "layer_norm_epsilon",
+            arguments["layer_norm_epsilon"],
+            low=0.0,
+            low_open=True,
+        )
+    return checked
+
+
 def check_keras_file(path, name="path"):
     """The class name of the model in the `.keras` file `path`, read from the
     archive's config.json without loading it; a one-line ValueError naming `name`

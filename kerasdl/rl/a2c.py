@@ -94,23 +94,7 @@ class A2CAgent(_ActorCriticAgent):
         log_dir=None,
         tensorboard: bool = False,
     ):
-        self.config = self._common_config(
-            hidden_units=hidden_units,
-            shared=shared,
-            architecture=architecture,
-            activation=activation,
-            learning_rate=learning_rate,
-            final_learning_rate=final_learning_rate,
-            gamma=gamma,
-            ent_coef=ent_coef,
-            vf_coef=vf_coef,
-            value_loss=value_loss,
-            normalize_advantage=normalize_advantage,
-            max_grad_norm=max_grad_norm,
-            n_envs=n_envs,
-            env_kwargs=env_kwargs,
-            seed=seed,
-        )
+        self.config = self._common_config(locals())
         self.config["n_steps"] = check_int("n_steps", n_steps)
         self.config["gae_lambda"] = check_float("gae_lambda", gae_lambda, 0, 1)
         if normalize_advantage and self.config["n_steps"] * self.config["n_envs"] < 2:

@@ -46,47 +46,33 @@ def _policy_terms(model, observations, actions):
 class _ActorCriticAgent(Agent):
     """Network, optimizer, compiled forward pass and acting of the two agents."""
 
-    def _common_config(
-        self,
-        *,
-        hidden_units,
-        shared,
-        architecture,
-        activation,
-        learning_rate,
-        final_learning_rate,
-        gamma,
-        ent_coef,
-        vf_coef,
-        value_loss,
-        normalize_advantage,
-        max_grad_norm,
-        n_envs,
-        env_kwargs,
-        seed,
-    ) -> dict:
+    def _common_config(self, arguments) -> dict:
+        """The checked config entries of the constructor arguments both agents
+        take, read by name from `arguments`: the `locals()` of the subclass's
+        `__init__`, whose explicit signature and docstring stay the public ones."""
+        a = arguments
         return {
-            "hidden_units": check_hidden_units(hidden_units),
-            "shared": bool(shared),
-            "architecture": architecture,
-            "activation": activation,
+            "hidden_units": check_hidden_units(a["hidden_units"]),
+            "shared": bool(a["shared"]),
+            "architecture": a["architecture"],
+            "activation": a["activation"],
             "learning_rate": check_float(
-                "learning_rate", learning_rate, 0, low_open=True
+                "learning_rate", a["learning_rate"], 0, low_open=True
             ),
             "final_learning_rate": None
-            if final_learning_rate is None
-            else check_float("final_learning_rate", final_learning_rate, 0),
-            "gamma": check_float("gamma", gamma, 0, 1, low_open=True),
-            "ent_coef": check_float("ent_coef", ent_coef, 0),
-            "vf_coef": check_float("vf_coef", vf_coef, 0, low_open=True),
-            "value_loss": check_choice("value_loss", value_loss, VALUE_LOSSES),
-            "normalize_advantage": bool(normalize_advantage),
+            if a["final_learning_rate"] is None
+            else check_float("final_learning_rate", a["final_learning_rate"], 0),
+            "gamma": check_float("gamma", a["gamma"], 0, 1, low_open=True),
+            "ent_coef": check_float("ent_coef", a["ent_coef"], 0),
+            "vf_coef": check_float("vf_coef", a["vf_coef"], 0, low_open=True),
+            "value_loss": check_choice("value_loss", a["value_loss"], VALUE_LOSSES),
+            "normalize_advantage": bool(a["normalize_advantage"]),
             "max_grad_norm": check_float(
-                "max_grad_norm", max_grad_norm, 0, low_open=True
+                "max_grad_norm", a["max_grad_norm"], 0, low_open=True
             ),
-            "n_envs": check_int("n_envs", n_envs),
-            "env_kwargs": dict(env_kwargs or {}),
-            "seed": check_int("seed", seed, minimum=0),
+            "n_envs": check_int("n_envs", a["n_envs"]),
+            "env_kwargs": dict(a["env_kwargs"] or {}),
+            "seed": check_int("seed", a["seed"], minimum=0),
         }
 
     def _build(self, loss_fn):

@@ -18,6 +18,7 @@ from kerasdl.rl.envs import (
     make_vector_env,
 )
 from kerasdl.rl.monitor import TrainingMonitor, plot_learning_curve
+from kerasdl.rl.networks import check_hidden_units
 
 __all__ = [
     "Agent",
@@ -27,16 +28,6 @@ __all__ = [
     "linear_schedule",
     "regression_loss",
 ]
-
-
-def check_hidden_units(hidden_units) -> list[int]:
-    """Dense widths as a list of positive ints; else ValueError."""
-    if isinstance(hidden_units, int | str) or not hasattr(hidden_units, "__iter__"):
-        raise ValueError(
-            "hidden_units must be a sequence of layer widths, e.g. (64, 64); "
-            f"received {hidden_units!r}."
-        )
-    return [check_int("hidden_units", u) for u in hidden_units]
 
 
 def regression_loss(residual, kind: str):

@@ -29,13 +29,14 @@ class DuelingCombine(layers.Layer):
         return input_shape[1]
 
 
-def _check_hidden(hidden_units) -> tuple:
-    if isinstance(hidden_units, int) or not isinstance(hidden_units, Sequence):
+def check_hidden_units(hidden_units) -> list[int]:
+    """Dense widths as a list of positive ints; else ValueError."""
+    if isinstance(hidden_units, int | str) or not hasattr(hidden_units, "__iter__"):
         raise ValueError(
             "hidden_units must be a sequence of layer widths, e.g. (64, 64); "
             f"received {hidden_units!r}."
         )
-    return tuple(check_int("hidden_units", u) for u in hidden_units)
+    return [check_int("hidden_units", u) for u in hidden_units]
 
 
 def _torso(inputs, hidden_units, architecture, activation, prefix):
@@ -112,7 +113,7 @@ def build_q_network(
         A functional `keras.Model` with output shape `(batch, n_actions)`.
     """
     n_actions = check_int("n_actions", n_actions)
-    hidden_units = _check_hidden(hidden_units)
+    hidden_units = tuple(check_hidden_units(hidden_units))
     inputs = _input(observation_shape, "observations")
     x = _torso(inputs, hidden_units, architecture, activation, "q")
     if dueling:
@@ -149,7 +150,7 @@ def build_actor_critic(
         "value": (batch,)}`.
     """
     n_actions = check_int("n_actions", n_actions)
-    hidden_units = _check_hidden(hidden_units)
+    hidden_units = tuple(check_hidden_units(hidden_units))
     inputs = _input(observation_shape, "observations")
     policy_torso = _torso(inputs, hidden_units, architecture, activation, "policy")
     value_torso = (

@@ -104,23 +104,7 @@ class REINFORCEAgent(_ActorCriticAgent):
         log_dir=None,
         tensorboard: bool = False,
     ):
-        self.config = self._common_config(
-            hidden_units=hidden_units,
-            shared=shared,
-            architecture=architecture,
-            activation=activation,
-            learning_rate=learning_rate,
-            final_learning_rate=final_learning_rate,
-            gamma=gamma,
-            ent_coef=ent_coef,
-            vf_coef=vf_coef,
-            value_loss=value_loss,
-            normalize_advantage=normalize_advantage,
-            max_grad_norm=max_grad_norm,
-            n_envs=n_envs,
-            env_kwargs=env_kwargs,
-            seed=seed,
-        )
+        self.config = self._common_config(locals())
         self.config["episodes_per_update"] = check_int(
             "episodes_per_update", episodes_per_update
         )

@@ -9,40 +9,38 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float
+from kerasdl._checks import check_bool, check_float, check_int
 from kerasdl.layers.recurrent.dropout import SequenceDropout
 
-__all__ = ["RecurrentCell", "get_activation", "get_initializer", "project"]
+__all__ = ["RecurrentCell", "get_keras_object", "project"]
 
 
-def get_activation(value, argument):
+# What each kind of Keras object may be given as, besides a serialized dict.
+_KERAS_OBJECTS = {
+    "activation": (keras.activations, "'tanh', 'sigmoid'", "a callable or None"),
+    "initializer": (
+        keras.initializers,
+        "'glorot_uniform', 'orthogonal'",
+        "an Initializer or a callable",
+    ),
+    "regularizer": (keras.regularizers, "'l2'", "a Regularizer, a callable or None"),
+}
+
+
+def get_keras_object(argument, value):
+    """The Keras activation, initializer or regularizer that `value` gives for
+    `argument` (whose name ends in `activation`, `initializer` or `regularizer`,
+    which says which): a Keras name string, a callable or Keras object, or a
+    serialized dict, as `keras.<kind>s.get` reads them. Anything else raises a
+    ValueError naming `argument` and the value received."""
+    kind = argument.rsplit("_", 1)[-1]
+    module, examples, objects = _KERAS_OBJECTS[kind]
     try:
-        return keras.activations.get(value)
+        return module.get(value)
     except (ValueError, TypeError) as error:
         raise ValueError(
-            f"`{argument}` must be the name of a Keras activation (e.g. 'tanh', "
-            f"'sigmoid'), a callable or None; received {argument}={value!r}."
-        ) from error
-
-
-def get_initializer(value, argument):
-    try:
-        return keras.initializers.get(value)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"`{argument}` must be the name of a Keras initializer (e.g. "
-            f"'glorot_uniform'), an Initializer or a callable; received "
-            f"{argument}={value!r}."
-        ) from error
-
-
-def get_regularizer(value, argument):
-    try:
-        return keras.regularizers.get(value)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"`{argument}` must be None, the name of a Keras regularizer (e.g. "
-            f"'l2'), a Regularizer or a callable; received {argument}={value!r}."
+            f"`{argument}` must be the name of a Keras {kind} (e.g. {examples}), "
+            f"{objects}, or a serialized {kind} dict; received {argument}={value!r}."
         ) from error
 
 
@@ -86,31 +84,18 @@ class RecurrentCell(keras.layers.Layer, SequenceDropout):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(
-                f"`units` must be a positive integer; received units={units!r}."
-            )
-        if not isinstance(use_bias, bool):
-            raise ValueError(
-                f"`use_bias` must be True or False; received use_bias={use_bias!r}."
-            )
-        self.units = units
-        self.activation = get_activation(activation, "activation")
-        self.use_bias = use_bias
-        self.kernel_initializer = get_initializer(
-            kernel_initializer, "kernel_initializer"
-        )
-        self.recurrent_initializer = get_initializer(
-            recurrent_initializer, "recurrent_initializer"
-        )
-        self.bias_initializer = get_initializer(bias_initializer, "bias_initializer")
-        self.kernel_regularizer = get_regularizer(
-            kernel_regularizer, "kernel_regularizer"
-        )
-        self.recurrent_regularizer = get_regularizer(
-            recurrent_regularizer, "recurrent_regularizer"
-        )
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
+        self.units = check_int("units", units)
+        self.activation = get_keras_object("activation", activation)
+        self.use_bias = check_bool("use_bias", use_bias)
+        for argument, value in (
+            ("kernel_initializer", kernel_initializer),
+            ("recurrent_initializer", recurrent_initializer),
+            ("bias_initializer", bias_initializer),
+            ("kernel_regularizer", kernel_regularizer),
+            ("recurrent_regularizer", recurrent_regularizer),
+            ("bias_regularizer", bias_regularizer),
+        ):
+            setattr(self, argument, get_keras_object(argument, value))
         self.dropout = check_float("dropout", dropout, 0.0, 1.0, high_open=True)
         self.recurrent_dropout = check_float(
             "recurrent_dropout", recurrent_dropout, 0.0, 1.0, high_open=True

@@ -7,7 +7,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl.layers.recurrent.base import RecurrentCell, get_activation, project
+from kerasdl._checks import check_bool
+from kerasdl.layers.recurrent.base import RecurrentCell, get_keras_object, project
 
 __all__ = ["GRUCell"]
 
@@ -121,15 +122,10 @@ class GRUCell(RecurrentCell):
             seed=seed,
             **kwargs,
         )
-        self.recurrent_activation = get_activation(
-            recurrent_activation, "recurrent_activation"
+        self.recurrent_activation = get_keras_object(
+            "recurrent_activation", recurrent_activation
         )
-        if not isinstance(reset_after, bool):
-            raise ValueError(
-                "`reset_after` must be True or False; received "
-                f"reset_after={reset_after!r}."
-            )
-        self.reset_after = reset_after
+        self.reset_after = check_bool("reset_after", reset_after)
 
     def _bias_shape(self):
         if self.reset_after:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl.layers.recurrent.base import RecurrentCell, get_activation, project
+from kerasdl._checks import check_bool
+from kerasdl.layers.recurrent.base import RecurrentCell, get_keras_object, project
 
 __all__ = ["LSTMCell"]
 
@@ -114,15 +115,10 @@ class LSTMCell(RecurrentCell):
             seed=seed,
             **kwargs,
         )
-        self.recurrent_activation = get_activation(
-            recurrent_activation, "recurrent_activation"
+        self.recurrent_activation = get_keras_object(
+            "recurrent_activation", recurrent_activation
         )
-        if not isinstance(unit_forget_bias, bool):
-            raise ValueError(
-                "`unit_forget_bias` must be True or False; received "
-                f"unit_forget_bias={unit_forget_bias!r}."
-            )
-        self.unit_forget_bias = unit_forget_bias
+        self.unit_forget_bias = check_bool("unit_forget_bias", unit_forget_bias)
 
     @property
     def state_size(self):

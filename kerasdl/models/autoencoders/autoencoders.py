@@ -13,9 +13,8 @@ import math
 
 import keras
 
+from kerasdl._checks import check_int, check_sample_shape
 from kerasdl.layers.noise import ClippedGaussianNoise, MaskingNoise
-from kerasdl.models._checks import check_int as _check_int
-from kerasdl.models._checks import check_sample_shape as _check_sample_shape
 from kerasdl.models.autoencoders.trunks import (
     DEFAULT_NOISE_LEVEL,
     NOISES,
@@ -97,8 +96,8 @@ class Autoencoder(FunctionalModel):
         name="autoencoder",
         **kwargs,
     ):
-        sample_shape = _check_sample_shape(input_shape)
-        _check_int("latent_dim", latent_dim, 1)
+        sample_shape = check_sample_shape(input_shape)
+        check_int("latent_dim", latent_dim, 1)
         if latent_dim >= math.prod(sample_shape):
             raise ValueError(
                 "An undercomplete autoencoder needs `latent_dim` smaller than the "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasdl import plotting
+from kerasdl._checks import check_int
 
 
 def _images(x, name="x"):
@@ -25,13 +26,6 @@ def _images(x, name="x"):
             f"`{name}` must hold images (n, h, w[, c]); received shape {x.shape}."
         )
     return x
-
-
-def _check_count(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; received {name}={value!r}."
-        )
 
 
 def _predict(model, x):
@@ -59,7 +53,7 @@ def plot_reconstructions(model, x, path, *, n=10, x_noisy=None, title=None):
     plot_reconstructions(autoencoder, x_test, "runs/ae/reconstructions.png")
     ```
     """
-    _check_count("n", n)
+    check_int("n", n)
     x = np.asarray(x, dtype="float32")[:n]
     rows = [x]
     names = ["original"]
@@ -95,7 +89,7 @@ def plot_latent_samples(vae, path, n=16, *, seed=0, title="Samples z ~ N(0, I)")
     Returns:
         The `pathlib.Path` written.
     """
-    _check_count("n", n)
+    check_int("n", n)
     return plotting.save_image_grid(
         _images(vae.sample(n, seed=seed)), path, title=title
     )
@@ -115,7 +109,7 @@ def plot_interpolation(vae, x_a, x_b, path, steps=10, *, title=None):
     Returns:
         The `pathlib.Path` written.
     """
-    _check_count("steps", steps, 2)
+    check_int("steps", steps, 2)
     images = _images(vae.interpolate(x_a, x_b, steps))
     return plotting.save_image_grid(
         images, path, ncols=steps, title=title or "Latent interpolation"
@@ -143,7 +137,7 @@ def plot_latent_grid(vae, path, n=15, span=2.5, *, title=None):
             "plot_latent_grid needs a 2-D latent space; received a VAE with "
             f"latent_dim={vae.latent_dim}."
         )
-    _check_count("n", n, 2)
+    check_int("n", n, 2)
     if not span > 0:
         raise ValueError(f"`span` must be > 0; received span={span!r}.")
     axis = np.linspace(-span, span, n, dtype="float32")

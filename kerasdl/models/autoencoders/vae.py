@@ -14,8 +14,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasdl._checks import check_int
 from kerasdl.layers.sampling import Sampling
-from kerasdl.models._checks import check_int as _check_int
 from kerasdl.models.autoencoders.trunks import (
     LIKELIHOODS,
 )
@@ -332,7 +332,7 @@ class VAE(SubclassedModel):
 
     def sample(self, n, seed=None):
         """Draws `z ~ N(0, I)` and returns the decoder means, `(n, *input_shape)`."""
-        _check_int("n", n, 1)
+        check_int("n", n, 1)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         return self.decode(z)
 
@@ -352,7 +352,7 @@ class VAE(SubclassedModel):
         Returns:
             A float64 NumPy array `(n,)`.
         """
-        _check_int("samples", samples, 1)
+        check_int("samples", samples, 1)
         x = self._as_samples(x)
         z_mean, z_log_var = self.encode(x, batch_size)
         rng = np.random.default_rng(seed)
@@ -372,7 +372,7 @@ class VAE(SubclassedModel):
         Returns:
             NumPy array `(steps, *input_shape)`, from `x_a` to `x_b`.
         """
-        _check_int("steps", steps, 2)
+        check_int("steps", steps, 2)
         z_a = self.encode(self._as_samples(x_a, "x_a")[:1])[0]
         z_b = self.encode(self._as_samples(x_b, "x_b")[:1])[0]
         t = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl.models._checks import check_int as _check_int
-from kerasdl.models._checks import check_sample_shape as _check_sample_shape
+from kerasdl._checks import check_int, check_sample_shape
 from kerasdl.models.autoencoders.trunks import (
     LIKELIHOODS,
     _check_activation,
@@ -55,8 +54,8 @@ def vae_encoder(
     z_mean, z_log_var = encoder(x)
     ```
     """
-    sample_shape = _check_sample_shape(input_shape)
-    _check_int("latent_dim", latent_dim, 1)
+    sample_shape = check_sample_shape(input_shape)
+    check_int("latent_dim", latent_dim, 1)
     _check_kind(kind)
     hidden = _resolve_hidden(hidden, kind, sample_shape)
     with dtype_policy_scope(dtype):
@@ -110,8 +109,8 @@ def vae_decoder(
     images = decoder(np.zeros((4, 2), "float32"))
     ```
     """
-    _check_int("latent_dim", latent_dim, 1)
-    sample_shape = _check_sample_shape(output_shape, "output_shape")
+    check_int("latent_dim", latent_dim, 1)
+    sample_shape = check_sample_shape(output_shape, "output_shape")
     _check_kind(kind)
     hidden = _resolve_hidden(hidden, kind, sample_shape)
     _check_activation(output_activation)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_bool, check_float, check_image_shape, check_int
 from kerasdl.layers.conv_blocks import check_activation
-from kerasdl.models._checks import check_sample_shape
 from kerasdl.models.base import FunctionalModel
 
 __all__ = [
@@ -16,9 +15,8 @@ __all__ = [
     "ConvNet",
     "add_head",
     "downsampled",
-    "check_bool",
     "check_head_args",
-    "check_image_input_shape",
+    "check_width_multiplier",
     "check_int_tuple",
     "check_min_size",
     "check_units",
@@ -28,23 +26,6 @@ __all__ = [
 
 SMALL_INPUT_CHOICES = ("auto", True, False)
 POOLINGS = (None, "avg", "max")
-
-
-def check_image_input_shape(input_shape):
-    """`(height, width, channels)` of positive integers."""
-    input_shape = check_sample_shape(input_shape)
-    if len(input_shape) != 3:
-        raise ValueError(
-            "`input_shape` must be (height, width, channels) of one image; "
-            f"received input_shape={input_shape!r}."
-        )
-    return input_shape
-
-
-def check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be True or False; received {name}={value!r}.")
-    return value
 
 
 def check_int_tuple(name, values, length=None, minimum=1):
@@ -90,11 +71,12 @@ def resolve_small_input(small_input, input_shape, threshold):
 
 def check_min_size(model_name, input_shape, minimum, reason):
     """ValueError naming the smallest image `model_name` accepts, and why."""
-    if min(input_shape[:2]) < minimum:
-        raise ValueError(
-            f"{model_name} needs images of at least {minimum}x{minimum} pixels "
-            f"({reason}); received input_shape={tuple(input_shape)!r}."
-        )
+    check_image_shape(
+        "input_shape",
+        input_shape,
+        min_size=minimum,
+        reason=f"{model_name} needs it ({reason}).",
+    )
 
 
 def scale_filters(filters, width_multiplier):
@@ -102,13 +84,14 @@ def scale_filters(filters, width_multiplier):
     return max(1, int(round(filters * width_multiplier)))
 
 
-def check_head_args(
-    num_classes, include_top, pooling, dropout, head_activation, width_multiplier=None
-):
-    """Validated `(num_classes, include_top, pooling, dropout, head_activation,
-    width_multiplier)`."""
-    num_classes = check_int("num_classes", num_classes, minimum=2)
-    include_top = check_bool("include_top", include_top)
+def check_head_args(arguments):
+    """The classification-head arguments every convnet takes, checked once and read
+    by name from `arguments` (the constructor's `locals()`): a dict of
+    `num_classes`, `include_top`, `pooling`, `dropout` and `head_activation`, ready
+    for `add_head(x, **head)` and the config."""
+    num_classes = check_int("num_classes", arguments["num_classes"], minimum=2)
+    include_top = check_bool("include_top", arguments["include_top"])
+    pooling = arguments["pooling"]
     if pooling not in POOLINGS:
         raise ValueError(
             f"`pooling` must be one of {POOLINGS}; received pooling={pooling!r}."
@@ -118,17 +101,27 @@ def check_head_args(
             "`pooling` only applies with include_top=False (the classification "
             f"head has its own); received pooling={pooling!r} with include_top=True."
         )
-    dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_float(
+        "dropout", arguments["dropout"], low=0.0, high=1.0, high_open=True
+    )
+    head_activation = arguments["head_activation"]
     if head_activation not in ("softmax", None):
         raise ValueError(
             "`head_activation` must be 'softmax' or None (logits); received "
             f"head_activation={head_activation!r}."
         )
-    if width_multiplier is not None:
-        width_multiplier = check_float(
-            "width_multiplier", width_multiplier, low=0.0, low_open=True
-        )
-    return num_classes, include_top, pooling, dropout, head_activation, width_multiplier
+    return {
+        "num_classes": num_classes,
+        "include_top": include_top,
+        "pooling": pooling,
+        "dropout": dropout,
+        "head_activation": head_activation,
+    }
+
+
+def check_width_multiplier(width_multiplier):
+    """A width multiplier > 0, as a float."""
+    return check_float("width_multiplier", width_multiplier, low=0.0, low_open=True)
 
 
 def add_head(

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl._checks import check_bool, check_image_shape
 from kerasdl.layers.conv_blocks import ConvBNAct
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
-    check_bool,
     check_head_args,
-    check_image_input_shape,
     check_min_size,
     check_units,
+    check_width_multiplier,
     downsampled,
     resolve_small_input,
     scale_filters,
@@ -93,22 +93,9 @@ class AlexNet(ConvNet):
         name="alexnet",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
-        (
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        ) = check_head_args(
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        )
+        input_shape = check_image_shape("input_shape", input_shape)
+        head = check_head_args(locals())
+        width_multiplier = check_width_multiplier(width_multiplier)
         dense_units = check_units(dense_units)
         batch_norm = check_bool("batch_norm", batch_norm)
         small = resolve_small_input(small_input, input_shape, SMALL_INPUT_THRESHOLD)
@@ -157,11 +144,7 @@ class AlexNet(ConvNet):
         x, size = maybe_pool(x, size, 5)
         outputs = add_head(
             x,
-            include_top=include_top,
-            num_classes=num_classes,
-            pooling=pooling,
-            dropout=dropout,
-            head_activation=head_activation,
+            **head,
             dense_units=dense_units,
             flatten=True,
         )
@@ -171,13 +154,9 @@ class AlexNet(ConvNet):
         self.small_input_layout = small
         self._store_config(
             input_shape=input_shape,
-            num_classes=num_classes,
+            **head,
             width_multiplier=width_multiplier,
             dense_units=dense_units,
-            dropout=dropout,
             batch_norm=batch_norm,
             small_input=small_input,
-            include_top=include_top,
-            pooling=pooling,
-            head_activation=head_activation,
         )

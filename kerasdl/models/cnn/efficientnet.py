@@ -17,14 +17,13 @@ import math
 
 import keras
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_float, check_image_shape, check_int
 from kerasdl.layers.conv_blocks import ConvBNAct
 from kerasdl.layers.mbconv import MBConv
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
     check_head_args,
-    check_image_input_shape,
     check_min_size,
     downsampled,
     resolve_small_input,
@@ -146,10 +145,8 @@ class EfficientNet(ConvNet):
         name="efficientnet",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
-        num_classes, include_top, pooling, dropout, head_activation, _ = (
-            check_head_args(num_classes, include_top, pooling, dropout, head_activation)
-        )
+        input_shape = check_image_shape("input_shape", input_shape)
+        head = check_head_args(locals())
         width_coefficient = check_float(
             "width_coefficient", width_coefficient, low=0.0, low_open=True
         )
@@ -217,30 +214,19 @@ class EfficientNet(ConvNet):
             epsilon=1e-3,
             name="top_conv",
         )(x)
-        outputs = add_head(
-            x,
-            include_top=include_top,
-            num_classes=num_classes,
-            pooling=pooling,
-            dropout=dropout,
-            head_activation=head_activation,
-        )
+        outputs = add_head(x, **head)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
 
         # === Config ===
         self.small_input_layout = small
         self._store_config(
             input_shape=input_shape,
-            num_classes=num_classes,
+            **head,
             width_coefficient=width_coefficient,
             depth_coefficient=depth_coefficient,
             depth_divisor=depth_divisor,
             drop_connect_rate=drop_connect_rate,
-            dropout=dropout,
             small_input=small_input,
-            include_top=include_top,
-            pooling=pooling,
-            head_activation=head_activation,
         )
 
 

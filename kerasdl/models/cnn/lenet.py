@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl._checks import check_image_shape
 from kerasdl.layers.conv_blocks import ConvBNAct, check_activation
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
     check_head_args,
-    check_image_input_shape,
     check_int_tuple,
     check_min_size,
     check_units,
+    check_width_multiplier,
     downsampled,
     resolve_small_input,
     scale_filters,
@@ -103,22 +104,9 @@ class LeNet5(ConvNet):
         name="lenet5",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
-        (
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        ) = check_head_args(
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        )
+        input_shape = check_image_shape("input_shape", input_shape)
+        head = check_head_args(locals())
+        width_multiplier = check_width_multiplier(width_multiplier)
         filters = check_int_tuple("filters", filters, length=2)
         dense_units = check_units(dense_units)
         activation = check_activation(activation)
@@ -168,11 +156,7 @@ class LeNet5(ConvNet):
             size = downsampled(downsampled(size, KERNEL, 1, padding), 2, 2, "valid")
         outputs = add_head(
             x,
-            include_top=include_top,
-            num_classes=num_classes,
-            pooling=pooling,
-            dropout=dropout,
-            head_activation=head_activation,
+            **head,
             dense_units=dense_units,
             activation=activation,
             flatten=True,
@@ -183,15 +167,11 @@ class LeNet5(ConvNet):
         self.small_input_layout = small
         self._store_config(
             input_shape=input_shape,
-            num_classes=num_classes,
+            **head,
             filters=filters,
             dense_units=dense_units,
             width_multiplier=width_multiplier,
             activation=activation,
             subsampling=subsampling,
-            dropout=dropout,
             small_input=small_input,
-            include_top=include_top,
-            pooling=pooling,
-            head_activation=head_activation,
         )

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_int
+from kerasdl._checks import check_bool, check_image_shape, check_int
 from kerasdl.layers.conv_blocks import ConvBNAct
 from kerasdl.layers.residual import KINDS, ResidualBlock
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
-    check_bool,
     check_head_args,
-    check_image_input_shape,
     check_int_tuple,
     check_min_size,
+    check_width_multiplier,
     downsampled,
     resolve_small_input,
     scale_filters,
@@ -117,22 +116,9 @@ class ResNet(ConvNet):
         name="resnet",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
-        (
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        ) = check_head_args(
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        )
+        input_shape = check_image_shape("input_shape", input_shape)
+        head = check_head_args(locals())
+        width_multiplier = check_width_multiplier(width_multiplier)
         stackwise_filters = check_int_tuple("stackwise_filters", stackwise_filters)
         stackwise_depth = check_int_tuple(
             "stackwise_depth", stackwise_depth, length=len(stackwise_filters)
@@ -180,32 +166,21 @@ class ResNet(ConvNet):
                     zero_init_residual=zero_init_residual,
                     name=f"stage{stage}_block{block}",
                 )(x)
-        outputs = add_head(
-            x,
-            include_top=include_top,
-            num_classes=num_classes,
-            pooling=pooling,
-            dropout=dropout,
-            head_activation=head_activation,
-        )
+        outputs = add_head(x, **head)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
 
         # === Config ===
         self.small_input_layout = small
         self._store_config(
             input_shape=input_shape,
-            num_classes=num_classes,
+            **head,
             stackwise_filters=stackwise_filters,
             stackwise_depth=stackwise_depth,
             block_kind=block_kind,
             stem_filters=stem_filters,
             width_multiplier=width_multiplier,
             zero_init_residual=zero_init_residual,
-            dropout=dropout,
             small_input=small_input,
-            include_top=include_top,
-            pooling=pooling,
-            head_activation=head_activation,
         )
 
 

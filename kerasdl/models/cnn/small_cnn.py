@@ -6,7 +6,7 @@ import math
 
 import keras
 
-from kerasdl.models._checks import check_int as _check_positive_int
+from kerasdl._checks import check_image_shape, check_int
 from kerasdl.models.base import FunctionalModel
 
 POOLINGS = ("avg", "flatten")
@@ -78,25 +78,10 @@ class SmallCNN(FunctionalModel):
         name="small_cnn",
         **kwargs,
     ):
-        if (
-            not isinstance(input_shape, (tuple, list))
-            or len(input_shape) != 3
-            or not all(
-                isinstance(d, int) and not isinstance(d, bool) and d >= 1
-                for d in input_shape
-            )
-        ):
-            raise ValueError(
-                "`input_shape` must be (height, width, channels) of positive "
-                f"integers; received input_shape={input_shape!r}."
-            )
-        if min(input_shape[0], input_shape[1]) < 3:
-            raise ValueError(
-                "`input_shape` is too small: height and width must be at least 3 "
-                "for a 3x3 convolution; received "
-                f"input_shape={tuple(input_shape)!r}."
-            )
-        _check_positive_int("num_classes", num_classes)
+        input_shape = check_image_shape(
+            "input_shape", input_shape, min_size=3, reason="A 3x3 convolution needs it."
+        )
+        check_int("num_classes", num_classes)
         if isinstance(filters, int) or not isinstance(filters, (tuple, list)):
             raise ValueError(
                 "`filters` must be a non-empty tuple of positive integers, one per "
@@ -113,8 +98,8 @@ class SmallCNN(FunctionalModel):
                     "`filters` must contain positive integers; received "
                     f"filters={filters!r}."
                 )
-        _check_positive_int("convs_per_block", convs_per_block)
-        _check_positive_int("dense_units", dense_units, minimum=0)
+        check_int("convs_per_block", convs_per_block)
+        check_int("dense_units", dense_units, minimum=0)
         if isinstance(dropout, bool) or not (
             isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0
         ):
@@ -125,7 +110,6 @@ class SmallCNN(FunctionalModel):
             raise ValueError(
                 f"`pooling` must be one of {POOLINGS}; received pooling={pooling!r}."
             )
-        input_shape = tuple(int(d) for d in input_shape)
         filters = tuple(int(f) for f in filters)
 
         # === Layers + functional model ===

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import keras
 
+from kerasdl._checks import check_bool, check_image_shape
 from kerasdl.layers.conv_blocks import ConvBNAct
 from kerasdl.models.cnn._common import (
     ConvNet,
     add_head,
-    check_bool,
     check_head_args,
-    check_image_input_shape,
     check_int_tuple,
     check_min_size,
     check_units,
+    check_width_multiplier,
     downsampled,
     resolve_small_input,
     scale_filters,
@@ -106,22 +106,9 @@ class VGG(ConvNet):
         name="vgg",
         **kwargs,
     ):
-        input_shape = check_image_input_shape(input_shape)
-        (
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        ) = check_head_args(
-            num_classes,
-            include_top,
-            pooling,
-            dropout,
-            head_activation,
-            width_multiplier,
-        )
+        input_shape = check_image_shape("input_shape", input_shape)
+        head = check_head_args(locals())
+        width_multiplier = check_width_multiplier(width_multiplier)
         stackwise_filters = check_int_tuple("stackwise_filters", stackwise_filters)
         stackwise_depth = check_int_tuple(
             "stackwise_depth", stackwise_depth, length=len(stackwise_filters)
@@ -160,11 +147,7 @@ class VGG(ConvNet):
                 size = downsampled(size, 2, 2, "valid")
         outputs = add_head(
             x,
-            include_top=include_top,
-            num_classes=num_classes,
-            pooling=pooling,
-            dropout=dropout,
-            head_activation=head_activation,
+            **head,
             dense_units=dense_units,
             flatten=True,
         )
@@ -174,17 +157,13 @@ class VGG(ConvNet):
         self.small_input_layout = small
         self._store_config(
             input_shape=input_shape,
-            num_classes=num_classes,
+            **head,
             stackwise_filters=stackwise_filters,
             stackwise_depth=stackwise_depth,
             width_multiplier=width_multiplier,
             dense_units=dense_units,
-            dropout=dropout,
             batch_norm=batch_norm,
             small_input=small_input,
-            include_top=include_top,
-            pooling=pooling,
-            head_activation=head_activation,
         )
 
 

@@ -17,7 +17,7 @@ import math
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_float, check_image_shape, check_int
 from kerasdl.models.base import FunctionalModel
 from kerasdl.models.detection.boxes import decode_predictions
 
@@ -123,26 +123,14 @@ class CenterNet(FunctionalModel):
                 f"stride={stride}."
             )
         head_filters = check_int("head_filters", head_filters, minimum=1)
-        if (
-            not isinstance(input_shape, (tuple, list))
-            or len(input_shape) != 3
-            or not all(
-                isinstance(d, int) and not isinstance(d, bool) and d >= 1
-                for d in input_shape
-            )
-        ):
-            raise ValueError(
-                "`input_shape` must be (height, width, channels) of positive "
-                f"integers; received input_shape={input_shape!r}."
-            )
-        input_shape = tuple(int(d) for d in input_shape)
-        if input_shape[0] % deepest or input_shape[1] % deepest:
-            raise ValueError(
-                f"CenterNet with {len(filters)} backbone levels halves the image "
-                f"{len(filters) - 1} time(s), so its height and width must be "
-                f"multiples of {deepest}; received input_shape={input_shape!r}. "
-                "Pad or resize the images, or use fewer levels."
-            )
+        input_shape = check_image_shape(
+            "input_shape",
+            input_shape,
+            divisible_by=deepest,
+            reason=f"CenterNet with {len(filters)} backbone levels halves the image "
+            f"{len(filters) - 1} time(s); pad or resize the images, or use fewer "
+            "levels.",
+        )
 
         # === Layers + functional model ===
         inputs = keras.Input(shape=input_shape, name="images")

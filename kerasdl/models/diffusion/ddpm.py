@@ -12,8 +12,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasdl._checks import check_image_shape, check_int, is_number
 from kerasdl.backend import MultiOptimizerModel, Phase
-from kerasdl.models._checks import check_int
 from kerasdl.models.base import SubclassedModel, composed_dtype_policy
 from kerasdl.models.diffusion.noise_schedule import _as_schedule
 
@@ -42,9 +42,7 @@ class Trajectory(NamedTuple):
 
 
 def _check_seed(name, value):
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, (int, np.integer))
-    ):
+    if value is not None and not is_number(value, integer=True):
         raise ValueError(
             f"`{name}` must be an integer or None; received {name}={value!r}."
         )
@@ -159,19 +157,7 @@ class DDPM(SubclassedModel, MultiOptimizerModel):
                     f"input {declared}; pass image_shape."
                 )
             image_shape = declared
-        if (
-            not isinstance(image_shape, (tuple, list))
-            or len(image_shape) != 3
-            or not all(
-                isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1
-                for d in image_shape
-            )
-        ):
-            raise ValueError(
-                "`image_shape` must be (height, width, channels) with positive "
-                f"integers; received image_shape={image_shape!r}."
-            )
-        image_shape = tuple(int(d) for d in image_shape)
+        image_shape = check_image_shape("image_shape", image_shape)
         if len(declared) != 3 or any(
             d is not None and d != s for d, s in zip(declared, image_shape)
         ):

@@ -4,35 +4,9 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl.models._checks import check_int as _check_int
+from kerasdl._checks import check_image_shape, check_int
 from kerasdl.models.base import FunctionalModel
 from kerasdl.models.diffusion.time_embedding import SinusoidalTimeEmbedding
-
-
-def _check_image_shape(image_shape, channel_mults):
-    if (
-        not isinstance(image_shape, (tuple, list))
-        or len(image_shape) != 3
-        or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 1
-            for d in image_shape
-        )
-    ):
-        raise ValueError(
-            "`image_shape` must be (height, width, channels) with positive integers; "
-            f"received image_shape={image_shape!r}."
-        )
-    factor = 2 ** (len(channel_mults) - 1)
-    height, width = image_shape[:2]
-    if height % factor or width % factor:
-        raise ValueError(
-            f"With {len(channel_mults)} resolution levels (channel_mults="
-            f"{tuple(channel_mults)!r}) the image is halved {len(channel_mults) - 1} "
-            f"time(s), so its height and width must be multiples of {factor} "
-            f"(minimum {factor}x{factor}); received "
-            f"image_shape={tuple(image_shape)!r}. "
-            "Use fewer channel_mults or pad the images."
-        )
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
@@ -117,9 +91,18 @@ class DiffusionUNet(FunctionalModel):
                 "`channel_mults` must be a non-empty tuple of positive integers; "
                 f"received channel_mults={channel_mults!r}."
             )
-        _check_image_shape(image_shape, channel_mults)
-        _check_int("base_filters", base_filters, 1)
-        _check_int("num_res_blocks", num_res_blocks, 1)
+        factor = 2 ** (len(channel_mults) - 1)
+        check_image_shape(
+            "image_shape",
+            image_shape,
+            divisible_by=factor,
+            reason=f"With {len(channel_mults)} resolution levels (channel_mults="
+            f"{tuple(channel_mults)!r}) the image is halved {len(channel_mults) - 1} "
+            f"time(s) (minimum {factor}x{factor}); use fewer channel_mults or pad "
+            "the images.",
+        )
+        check_int("base_filters", base_filters, 1)
+        check_int("num_res_blocks", num_res_blocks, 1)
         if (
             isinstance(time_embedding_dim, bool)
             or not isinstance(time_embedding_dim, int)
@@ -131,7 +114,7 @@ class DiffusionUNet(FunctionalModel):
                 f"time_embedding_dim={time_embedding_dim!r}."
             )
         if norm_groups:
-            _check_int("norm_groups", norm_groups, 1)
+            check_int("norm_groups", norm_groups, 1)
             widths = [base_filters] + [base_filters * m for m in channel_mults]
             if any(width % norm_groups for width in widths):
                 raise ValueError(

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from keras import ops
 
+from kerasdl._checks import is_number
+
 SCHEDULES = ("linear", "cosine")
-
-
-def _is_number(value):
-    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
-        value, bool
-    )
 
 
 class NoiseSchedule:
@@ -87,7 +81,7 @@ class NoiseSchedule:
             ("beta_end", beta_end),
             ("cosine_s", cosine_s),
         ):
-            if not _is_number(value) or not math.isfinite(value):
+            if not is_number(value, finite=True):
                 raise ValueError(
                     f"`{name}` must be a finite number; received {name}={value!r}."
                 )

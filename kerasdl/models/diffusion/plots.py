@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasdl.models._checks import check_int
+from kerasdl._checks import check_int
 
 
 def plot_denoising_trajectory(

@@ -16,8 +16,8 @@ import numpy as np
 from keras import ops
 
 from kerasdl import backend as kb
+from kerasdl._checks import check_int
 from kerasdl.data.dataset import check_value_range
-from kerasdl.models._checks import check_int as _check_int
 from kerasdl.models.base import SubclassedModel, composed_dtype_policy
 
 _SIGMOIDS = (keras.activations.sigmoid, keras.ops.sigmoid)
@@ -90,7 +90,7 @@ class GAN(SubclassedModel, kb.MultiOptimizerModel):
     def __init__(
         self, generator, discriminator, latent_dim, *, seed=0, dtype=None, **kwargs
     ):
-        _check_int("latent_dim", latent_dim)
+        check_int("latent_dim", latent_dim)
         for arg, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, keras.Model):
                 raise ValueError(
@@ -285,7 +285,7 @@ class GAN(SubclassedModel, kb.MultiOptimizerModel):
                     f"shape {z.shape}."
                 )
             return z
-        _check_int("n", n)
+        check_int("n", n)
         rng = np.random.default_rng(seed)
         return rng.standard_normal((n, self.latent_dim)).astype("float32")
 

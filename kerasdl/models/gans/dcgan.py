@@ -7,7 +7,8 @@ import numpy as np
 from keras import ops
 
 from kerasdl import backend as kb
-from kerasdl.models.gans.base import GAN, _check_int, bce_from_logits, check_positive
+from kerasdl._checks import check_int
+from kerasdl.models.gans.base import GAN, bce_from_logits, check_positive
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
@@ -162,7 +163,7 @@ class ConditionalGAN(DCGAN):
         seed=0,
         **kwargs,
     ):
-        _check_int("num_classes", num_classes, minimum=2)
+        check_int("num_classes", num_classes, minimum=2)
         self.num_classes = num_classes
         super().__init__(
             generator,

@@ -15,30 +15,20 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl.models._checks import check_int as _check_int
+from kerasdl._checks import check_image_shape, check_int
 from kerasdl.models.base import dtype_policy_scope
 
 NORMALIZATIONS = ("batch", "layer", None)
 
 
 def _check_image_shape(image_shape, stages, what):
-    image_shape = tuple(image_shape)
-    if len(image_shape) != 3 or not all(
-        isinstance(d, int) and d > 0 for d in image_shape
-    ):
-        raise ValueError(
-            "`image_shape` must be (height, width, channels) of positive integers; "
-            f"received image_shape={image_shape!r}."
-        )
-    factor = 2**stages
-    height, width, _ = image_shape
-    if height % factor or width % factor:
-        raise ValueError(
-            f"The {what} halves the image {stages} times, so height and width must "
-            f"be multiples of {factor}; received image_shape={image_shape!r}. "
-            f"Change `stages` or pad the images."
-        )
-    return image_shape
+    return check_image_shape(
+        "image_shape",
+        image_shape,
+        divisible_by=2**stages,
+        reason=f"The {what} halves the image {stages} times; change `stages` or "
+        "pad the images.",
+    )
 
 
 def _normalization(kind, name):
@@ -50,7 +40,7 @@ def _normalization(kind, name):
 
 
 def _label_input(num_classes):
-    _check_int("num_classes", num_classes, minimum=2)
+    check_int("num_classes", num_classes, minimum=2)
     return keras.Input((1,), dtype="int32", name="label")
 
 
@@ -97,9 +87,9 @@ def dcgan_generator(
     images = generator(keras.random.normal((16, 32)))  # (16, 8, 8, 1)
     ```
     """
-    _check_int("latent_dim", latent_dim)
-    _check_int("base_filters", base_filters)
-    _check_int("stages", stages)
+    check_int("latent_dim", latent_dim)
+    check_int("base_filters", base_filters)
+    check_int("stages", stages)
     height, width, channels = _check_image_shape(image_shape, stages, "generator")
     with dtype_policy_scope(dtype):
         z = keras.Input((latent_dim,), name="z")
@@ -174,8 +164,8 @@ def dcgan_discriminator(
         A functional `keras.Model` mapping images (or `[images, labels]`) to
         `(batch, 1)` unbounded scores.
     """
-    _check_int("base_filters", base_filters)
-    _check_int("stages", stages)
+    check_int("base_filters", base_filters)
+    check_int("stages", stages)
     if normalization not in NORMALIZATIONS:
         raise ValueError(
             f"`normalization` must be one of {NORMALIZATIONS}; received "

@@ -7,7 +7,8 @@ import numpy as np
 from keras import ops
 
 from kerasdl import backend as kb
-from kerasdl.models.gans.base import GAN, _check_int, check_positive, wasserstein_terms
+from kerasdl._checks import check_int
+from kerasdl.models.gans.base import GAN, check_positive, wasserstein_terms
 
 
 class _WassersteinGAN(GAN):
@@ -17,7 +18,7 @@ class _WassersteinGAN(GAN):
 
     def __init__(self, generator, critic, latent_dim, *, n_critic=5, seed=0, **kwargs):
         super().__init__(generator, critic, latent_dim, seed=seed, **kwargs)
-        _check_int("n_critic", n_critic)
+        check_int("n_critic", n_critic)
         self.n_critic = n_critic
 
     @property

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl.models._checks import check_int as _check_int
-from kerasdl.models._checks import check_sample_shape
+from kerasdl._checks import check_int, check_sample_shape, is_number
 from kerasdl.models.base import FunctionalModel
 
 ACTIVATIONS = (
@@ -24,7 +23,7 @@ INITIALIZERS = {"he": "he_normal", "glorot": "glorot_uniform", "lecun": "lecun_n
 
 
 def _check_non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if not is_number(value) or value < 0:
         raise ValueError(f"`{name}` must be a number >= 0; received {name}={value!r}.")
 
 
@@ -95,9 +94,9 @@ class MLP(FunctionalModel):
         **kwargs,
     ):
         input_shape = check_sample_shape(input_shape)
-        _check_int("num_classes", num_classes, 1)
-        _check_int("depth", depth, 0)
-        _check_int("width", width, 1)
+        check_int("num_classes", num_classes, 1)
+        check_int("depth", depth, 0)
+        check_int("width", width, 1)
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"`activation` must be one of {ACTIVATIONS}; received "

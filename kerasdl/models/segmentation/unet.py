@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_float, check_image_shape, check_int
 from kerasdl.models.base import FunctionalModel
 
 __all__ = ["UNet"]
@@ -27,31 +27,6 @@ def _double_conv(x, filters, batch_norm, name):
             x = keras.layers.BatchNormalization(name=f"{name}_bn{i}")(x)
         x = keras.layers.Activation("relu", name=f"{name}_relu{i}")(x)
     return x
-
-
-def _check_input_shape(input_shape, depth):
-    if (
-        not isinstance(input_shape, (tuple, list))
-        or len(input_shape) != 3
-        or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 1
-            for d in input_shape
-        )
-    ):
-        raise ValueError(
-            "`input_shape` must be (height, width, channels) of positive integers; "
-            f"received input_shape={input_shape!r}."
-        )
-    factor = 2**depth
-    height, width = input_shape[:2]
-    if height % factor or width % factor:
-        raise ValueError(
-            f"UNet with depth={depth} halves the image {depth} time(s), so its "
-            f"height and width must be multiples of 2**{depth} = {factor}; "
-            f"received input_shape={tuple(input_shape)!r}. Pad or resize the "
-            "images, or use a smaller depth."
-        )
-    return tuple(int(d) for d in input_shape)
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
@@ -118,7 +93,13 @@ class UNet(FunctionalModel):
         **kwargs,
     ):
         depth = check_int("depth", depth, minimum=1)
-        input_shape = _check_input_shape(input_shape, depth)
+        input_shape = check_image_shape(
+            "input_shape",
+            input_shape,
+            divisible_by=2**depth,
+            reason=f"UNet with depth={depth} halves the image {depth} time(s); pad "
+            "or resize the images, or use a smaller depth.",
+        )
         num_classes = check_int("num_classes", num_classes, minimum=1)
         base_filters = check_int("base_filters", base_filters, minimum=1)
         dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)

@@ -24,7 +24,7 @@ import math
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_choice, check_float, check_int
 from kerasdl.layers.patch_embedding import ClassToken
 from kerasdl.layers.tabular_embeddings import (
     CategoricalEmbedding,
@@ -73,14 +73,6 @@ def _check_tokens(shape):
             f"d_token) with known d_token; received shape {shape}."
         )
     return shape
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(
-            f"`{name}` must be one of {choices}; received {name}={value!r}."
-        )
-    return value
 
 
 @keras.saving.register_keras_serializable(package="kerasdl")
@@ -143,7 +135,7 @@ class FTTransformerBlock(keras.layers.Layer):
         self.attention_dropout = _check_rate("attention_dropout", attention_dropout)
         self.ffn_dropout = _check_rate("ffn_dropout", ffn_dropout)
         self.residual_dropout = _check_rate("residual_dropout", residual_dropout)
-        self.activation = _check_choice(
+        self.activation = check_choice(
             "activation", activation, FEED_FORWARD_ACTIVATIONS
         )
         self.attention_norm = bool(attention_norm)
@@ -364,8 +356,8 @@ class FTTransformer(TabularNetwork):
             )
         ffn_dropout = _check_rate("ffn_dropout", ffn_dropout)
         residual_dropout = _check_rate("residual_dropout", residual_dropout)
-        _check_choice("numeric_embedding", numeric_embedding, NUMERIC_EMBEDDINGS)
-        _check_choice("activation", activation, FEED_FORWARD_ACTIVATIONS)
+        check_choice("numeric_embedding", numeric_embedding, NUMERIC_EMBEDDINGS)
+        check_choice("activation", activation, FEED_FORWARD_ACTIVATIONS)
         n_frequencies = check_int("n_frequencies", n_frequencies)
         sigma = check_float("sigma", sigma, low=0.0, low_open=True)
         layer_norm_epsilon = check_float(

@@ -21,7 +21,7 @@ import numpy as np
 from keras import ops
 
 from kerasdl import backend
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_int, check_transformer_args
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerDecoderBlock
 from kerasdl.models.base import SubclassedModel
@@ -100,23 +100,8 @@ class GPTLanguageModel(SubclassedModel):
         super().__init__(**kwargs)
         self.vocab_size = check_int("vocab_size", vocab_size, minimum=2)
         self.max_len = check_int("max_len", max_len)
-        self.num_layers = check_int("num_layers", num_layers)
-        self.num_heads = check_int("num_heads", num_heads)
-        self.hidden_dim = check_int("hidden_dim", hidden_dim)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                f"hidden_dim must be divisible by num_heads; received hidden_dim="
-                f"{hidden_dim} and num_heads={num_heads}."
-            )
-        self.intermediate_dim = check_int(
-            "intermediate_dim", intermediate_dim, allow_none=True
-        )
-        self.dropout = check_float(
-            "dropout", dropout, low=0.0, high=1.0, high_open=True
-        )
-        self.layer_norm_epsilon = check_float(
-            "layer_norm_epsilon", layer_norm_epsilon, low=0.0, low_open=True
-        )
+        for name, value in check_transformer_args(locals()).items():
+            setattr(self, name, value)
         self.tie_embeddings = bool(tie_embeddings)
         self.seed = seed
         self.head_dim = hidden_dim // num_heads

@@ -48,7 +48,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_int, check_transformer_args
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 from kerasdl.models.base import SubclassedModel
@@ -133,20 +133,8 @@ class TransformerSeq2Seq(Seq2SeqDecoding, SubclassedModel):
         )
         self.source_max_length = check_int("source_max_length", source_max_length)
         self.target_max_length = check_int("target_max_length", target_max_length)
-        self.hidden_dim = check_int("hidden_dim", hidden_dim)
-        self.num_layers = check_int("num_layers", num_layers)
-        self.num_heads = check_int("num_heads", num_heads)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "`hidden_dim` must be divisible by `num_heads`; received "
-                f"hidden_dim={hidden_dim} and num_heads={num_heads}."
-            )
-        self.intermediate_dim = check_int(
-            "intermediate_dim", intermediate_dim, allow_none=True
-        )
-        self.dropout = check_float(
-            "dropout", dropout, low=0.0, high=1.0, high_open=True
-        )
+        for name, value in check_transformer_args(locals()).items():
+            setattr(self, name, value)
         self.norm_first = bool(norm_first)
         self.start_token_id = check_int("start_token_id", start_token_id)
         self.end_token_id = check_int("end_token_id", end_token_id)
@@ -164,9 +152,6 @@ class TransformerSeq2Seq(Seq2SeqDecoding, SubclassedModel):
                 "`start_token_id` and `end_token_id` must differ; received both "
                 f"= {start_token_id}."
             )
-        self.layer_norm_epsilon = check_float(
-            "layer_norm_epsilon", layer_norm_epsilon, low=0.0, low_open=True
-        )
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
         self.head_dim = hidden_dim // num_heads
 

@@ -19,12 +19,16 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import (
+    check_float,
+    check_image_shape,
+    check_int,
+    check_transformer_args,
+)
 from kerasdl.layers.augmentation.shift import RandomShift
 from kerasdl.layers.patch_embedding import ClassToken, PatchEmbedding
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerEncoderBlock
-from kerasdl.models._checks import check_sample_shape
 from kerasdl.models.base import FunctionalModel
 
 __all__ = ["POOLINGS", "RandomShift", "ViTClassifier"]
@@ -114,39 +118,28 @@ class ViTClassifier(FunctionalModel):
         name="vit_classifier",
         **kwargs,
     ):
-        input_shape = check_sample_shape(input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(
-                "`input_shape` must be (height, width, channels); received "
-                f"input_shape={input_shape!r}."
-            )
+        input_shape = check_image_shape("input_shape", input_shape)
         num_classes = check_int("num_classes", num_classes, minimum=2)
         patch_size = check_int("patch_size", patch_size)
-        height, width, _ = input_shape
-        if height % patch_size or width % patch_size:
-            raise ValueError(
-                f"`patch_size` must divide the image height and width; received "
-                f"patch_size={patch_size} for input_shape={input_shape}."
-            )
-        hidden_dim = check_int("hidden_dim", hidden_dim)
-        num_layers = check_int("num_layers", num_layers)
-        num_heads = check_int("num_heads", num_heads)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "`hidden_dim` must be divisible by `num_heads`; received "
-                f"hidden_dim={hidden_dim} and num_heads={num_heads}."
-            )
-        intermediate_dim = check_int(
-            "intermediate_dim", intermediate_dim, allow_none=True
+        height, width, _ = check_image_shape(
+            "input_shape",
+            input_shape,
+            divisible_by=patch_size,
+            reason=f"`patch_size` ({patch_size}) must divide the image height and "
+            "width.",
         )
-        dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        (
+            hidden_dim,
+            num_layers,
+            num_heads,
+            intermediate_dim,
+            dropout,
+            layer_norm_epsilon,
+        ) = check_transformer_args(locals()).values()
         if pooling not in POOLINGS:
             raise ValueError(
                 f"`pooling` must be one of {POOLINGS}; received pooling={pooling!r}."
             )
-        layer_norm_epsilon = check_float(
-            "layer_norm_epsilon", layer_norm_epsilon, low=0.0, low_open=True
-        )
         if rescale is not None:
             rescale = check_float("rescale", rescale, low=0.0, low_open=True)
         augment_shift = check_int("augment_shift", augment_shift, minimum=0)

@@ -340,6 +340,35 @@ def test_unknown_recurrent_activation_raises(name):
         CELLS[name](3, recurrent_activation="sigmoidal")
 
 
+@pytest.mark.parametrize("name", ["lstm", "gru"])
+def test_keras_names_objects_and_serialized_dicts_are_accepted(name):
+    """Activations, initializers and regularizers accept what Keras layers do: a
+    name, an object or callable, or its serialized dict."""
+    relu = keras.activations.serialize(keras.activations.relu)
+    orthogonal = keras.initializers.serialize(keras.initializers.Orthogonal(seed=1))
+    cell = CELLS[name](
+        3,
+        activation=relu,
+        recurrent_activation=keras.activations.hard_sigmoid,
+        kernel_initializer=orthogonal,
+        recurrent_initializer=keras.initializers.Zeros(),
+        bias_initializer="ones",
+        kernel_regularizer={"class_name": "L2", "config": {"l2": 0.5}},
+    )
+    assert cell.activation is keras.activations.relu
+    assert cell.recurrent_activation is keras.activations.hard_sigmoid
+    assert isinstance(cell.kernel_initializer, keras.initializers.Orthogonal)
+    assert isinstance(cell.recurrent_initializer, keras.initializers.Zeros)
+    assert isinstance(cell.bias_initializer, keras.initializers.Ones)
+    assert isinstance(cell.kernel_regularizer, keras.regularizers.L2)
+    with pytest.raises(
+        ValueError,
+        match=r"^`bias_initializer` must be the name of a Keras initializer .*"
+        r"received bias_initializer=\{'class_name': 'Nope'\}\.$",
+    ):
+        CELLS[name](3, bias_initializer={"class_name": "Nope"})
+
+
 def test_bad_initializer_and_flags_raise():
     with pytest.raises(ValueError, match=r"kernel_initializer='nope'"):
         LSTMCell(3, kernel_initializer="nope")

@@ -114,7 +114,7 @@ def test_generation_and_sampling_check_their_arguments():
         sample_next_token(np.zeros((1, 3)), "top_p", top_p=1.5)
     with pytest.raises(ValueError, match="temperature"):
         sample_next_token(np.zeros((1, 3)), "temperature", temperature=0)
-    with pytest.raises(ValueError, match="hidden_dim must be divisible"):
+    with pytest.raises(ValueError, match="`hidden_dim` must be divisible by"):
         GPTLanguageModel(10, 8, num_heads=3, hidden_dim=16)
     with pytest.raises(ValueError, match="max_len=12; received tokens of length 13"):
         model(np.zeros((1, 13), "int32"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdl._checks import check_float, check_int
+from kerasdl._checks import check_int, check_transformer_args
 from kerasdl.layers.positional import LearnedPositionEmbedding
 from kerasdl.layers.transformer import TransformerEncoderBlock
 from kerasdl.models.base import FunctionalModel
@@ -77,21 +77,14 @@ class BertEncoder(FunctionalModel):
     ):
         vocab_size = check_int("vocab_size", vocab_size, minimum=2)
         max_len = check_int("max_len", max_len)
-        hidden_dim = check_int("hidden_dim", hidden_dim)
-        num_layers = check_int("num_layers", num_layers)
-        num_heads = check_int("num_heads", num_heads)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "`hidden_dim` must be divisible by `num_heads`; received "
-                f"hidden_dim={hidden_dim} and num_heads={num_heads}."
-            )
-        intermediate_dim = check_int(
-            "intermediate_dim", intermediate_dim, allow_none=True
-        )
-        dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)
-        layer_norm_epsilon = check_float(
-            "layer_norm_epsilon", layer_norm_epsilon, low=0.0, low_open=True
-        )
+        (
+            hidden_dim,
+            num_layers,
+            num_heads,
+            intermediate_dim,
+            dropout,
+            layer_norm_epsilon,
+        ) = check_transformer_args(locals()).values()
         seed = check_int("seed", seed, minimum=0, allow_none=True)
 
         # === Layers ===

@@ -47,6 +47,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kerasdl import backend as kb
 from kerasdl import data
 from kerasdl.models import MLP
 from kerasdl.models.transformers import GPTLanguageModel
@@ -296,6 +297,13 @@ def plot(summary, path) -> None:
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    if not kb.supported_distributions():
+        backend = keras.backend.backend()
+        print(
+            f"{backend}: Keras has no keras.distribution on this backend; run with "
+            "KERAS_BACKEND=jax (data and model parallel) or tensorflow (data parallel)."
+        )
+        return {"backend": backend, "skipped": "no keras.distribution"}
     try:
         distribute.use_virtual_cpu_devices(args.devices)
     except RuntimeError:

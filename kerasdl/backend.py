@@ -14,7 +14,10 @@ cannot be, lives here behind a small interface chosen once, at import:
   order. On JAX the step is stateless (the phases run under `keras.StatelessScope`
   over the state that Keras's JAX trainer passes in, and `optimizer.stateless_apply`),
   so it is jit-compiled like any Keras train step.
-- `set_random_seed(seed)` and `enable_determinism()`: what reproducible runs need.
+- `set_random_seed(seed)` and `enable_determinism()`: what reproducible runs need;
+  `global_random_state()`, `set_global_random_state(state)` and
+  `seeded_global_generator(seed)` for the global generators Keras draws from
+  besides its `SeedGenerator`s (NumPy's for JAX's shuffling, torch's on torch).
 - `sublayers`, `is_functional`, `graph_calls`, `run_graph`, `producing_layer`:
   the private Keras internals kerasdl needs (no public API does this), each one small
   function in `kerasdl/_backends/keras_internals.py`, checked by a test.
@@ -29,8 +32,9 @@ cannot be, lives here behind a small interface chosen once, at import:
 - `keras_dropout_rnn_cell()`: the Keras class that `keras.layers.RNN` recognises as
   a cell with per-sequence dropout masks (private in Keras; named only here).
 
-Supported backends: TensorFlow and JAX. On other backends the functions here raise a
-clear `NotImplementedError`.
+Supported backends: TensorFlow, JAX and PyTorch (`_backends/torch.py`: eager, with
+`torch.autograd.grad`). On other backends the functions here raise a clear
+`NotImplementedError`.
 """
 
 from __future__ import annotations
@@ -45,6 +49,15 @@ import keras
 import numpy as np
 
 from kerasdl._backends import SUPPORTED_BACKENDS
+from kerasdl._backends.global_random import (
+    global_random_state as global_random_state,
+)
+from kerasdl._backends.global_random import (
+    seeded_global_generator as seeded_global_generator,
+)
+from kerasdl._backends.global_random import (
+    set_global_random_state as set_global_random_state,
+)
 from kerasdl._backends.keras_internals import (
     KerasInternalsError as KerasInternalsError,
 )
@@ -115,25 +128,8 @@ def set_random_seed(seed: int) -> None:
         return
     random.seed(seed)
     np.random.seed(seed)
-    if BACKEND == "torch":  # pragma: no cover - torch is not a default dependency
-        import torch
-
-        torch.manual_seed(seed)
-
-
-def seeded_global_generator(seed: int | None):
-    """Context in which the backend's own global random generator is seeded with
-    `seed`, restored on exit (None: a no-op).
-
-    Keras draws random numbers from each layer's `SeedGenerator` state, except on
-    torch, where an unseeded `Dropout` draws its mask from torch's global generator.
-    Code that promises the same draws for the same `seed` (the LR finder) runs its
-    work inside this; on TensorFlow and JAX it changes nothing.
-    """
-    impl = _impl if seed is not None else None
-    if impl is None or not hasattr(impl, "seeded_global_generator"):
-        return contextlib.nullcontext()
-    return impl.seeded_global_generator(int(seed))
+    if hasattr(_impl, "seed_global_generator"):  # torch
+        _impl.seed_global_generator(seed)
 
 
 def steps_per_execution(requested: int) -> int:

@@ -78,16 +78,18 @@ def enable_determinism() -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-@contextlib.contextmanager
-def seeded_global_generator(seed: int):
-    # Keras on torch draws an unseeded layer's dropout mask from torch's global
-    # generator (not from the layer's SeedGenerator state).
-    state = torch.random.get_rng_state()
+def global_generator_state():
+    # Keras on torch shuffles and draws an unseeded layer's dropout mask with
+    # torch's global generator (not with a SeedGenerator's state).
+    return torch.random.get_rng_state()
+
+
+def set_global_generator_state(state) -> None:
+    torch.random.set_rng_state(state)
+
+
+def seed_global_generator(seed: int) -> None:
     torch.manual_seed(seed)
-    try:
-        yield
-    finally:
-        torch.random.set_rng_state(state)
 
 
 def fresh_models_per_call():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import random
 from collections import OrderedDict
 
 import keras
@@ -69,24 +68,21 @@ class _CompiledModel:
 class _SameShufflingAsAFreshModel(keras.callbacks.Callback):
     """Starts training a reused model from the random state a fresh one had.
 
-    On JAX, Keras shuffles with NumPy's global generator, and the first `fit` of a
-    model draws one permutation more than later fits (it reads a batch to build the
-    metrics). Restoring the state captured when the first fit began training makes
-    a reused model see the batches a fresh one would.
+    On JAX, Keras shuffles with NumPy's global generator (torch: torch's, which
+    also draws its dropout masks), and the first `fit` of a model draws one
+    permutation more than later fits (it reads a batch to build the metrics).
+    Restoring the states captured when the first fit began training makes a reused
+    model see the batches a fresh one would.
     """
 
     def on_train_begin(self, logs=None):
         for compiled in (_REUSE_CACHE or {}).values():
             if compiled.model is self.model:
                 if compiled.train_begin_random_state is None:
-                    compiled.train_begin_random_state = (
-                        random.getstate(),
-                        np.random.get_state(),
-                    )
+                    state = kbackend.global_random_state()
+                    compiled.train_begin_random_state = state
                 else:
-                    python_state, numpy_state = compiled.train_begin_random_state
-                    random.setstate(python_state)
-                    np.random.set_state(numpy_state)
+                    kbackend.set_global_random_state(compiled.train_begin_random_state)
                 return
 
 

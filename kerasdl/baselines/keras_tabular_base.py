@@ -53,6 +53,35 @@ from kerasdl.models.tabular.tabular_model import (
 PREDICT_ROWS = 256
 
 
+class _SeededFromTrainBegin(keras.callbacks.Callback):
+    """Seeds the backend's global generator when training begins, restores it
+    when the `with` block ends.
+
+    On torch an unseeded dropout draws its masks from torch's global generator,
+    and a network's first `fit` draws from it before training begins (it builds
+    the metrics); seeding at `on_train_begin` makes a reused network's fit draw
+    the masks a fresh one's does. A no-op on TensorFlow and JAX.
+    """
+
+    def __init__(self, seed):
+        super().__init__()
+        self._context = kbackend.seeded_global_generator(seed)
+        self._entered = False
+
+    def on_train_begin(self, logs=None):
+        self._context.__enter__()
+        self._entered = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._entered:
+            self._entered = False
+            self._context.__exit__(*exc_info)
+        return False
+
+
 class _KerasTabular(BaseEstimator):
     """Shared fit/predict of the tabular classifier and regressor."""
 
@@ -349,12 +378,13 @@ class _KerasTabular(BaseEstimator):
                 ),
             ]
         steps = -(-len(train_rows) // batch_size)
-        with kbackend.fresh_models_per_call():
+        seeded = _SeededFromTrainBegin(params["random_state"])
+        with kbackend.fresh_models_per_call(), seeded:
             history = compiled.network.fit(
                 fixed_size_batches(encoded, target, train_rows, batch_size, rng),
                 steps_per_epoch=steps,
                 epochs=params["epochs"],
-                callbacks=callbacks,
+                callbacks=[seeded, *callbacks],
                 shuffle=False,  # fixed_size_batches shuffles
                 verbose=self.verbose,
             )

@@ -41,8 +41,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_compare.py
 	$(MAKE) bench-tables
 	$(BIN)/python benchmarks/bench_lr_finder.py --backends tensorflow,jax
-	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
-	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax,torch
+	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax,torch
 	$(MAKE) bench-sequences
 	$(MAKE) bench-vision
 	$(MAKE) bench-tuning
@@ -57,9 +57,9 @@ bench-tables: install
 # forecasts, the GPT-like character LM and its KV cache, the encoder-decoder on dates,
 # ViT on digits, BERT-like MLM + classifier (about 1.5 hours on a 2-core CPU).
 bench-sequences: install
-	$(BIN)/python benchmarks/bench_rnn_cells.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_rnn_cells.py --backends tensorflow,jax,torch
 	$(BIN)/python benchmarks/bench_forecast.py --backends tensorflow,jax
-	$(BIN)/python benchmarks/bench_gpt.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_gpt.py --backends tensorflow,jax,torch
 	$(BIN)/python benchmarks/bench_seq2seq.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_vit.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_bert.py --backends tensorflow,jax
@@ -68,7 +68,7 @@ bench-sequences: install
 # labels, U-Net segmentation, CenterNet detection (about an hour on a 2-core CPU).
 bench-vision: install
 	$(BIN)/python benchmarks/bench_convnets.py --backends tensorflow,jax
-	$(BIN)/python benchmarks/bench_augmentation.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_augmentation.py --backends tensorflow,jax,torch
 	$(BIN)/python benchmarks/bench_transfer.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_segmentation.py --backends tensorflow,jax
 	$(BIN)/python benchmarks/bench_detection.py --backends tensorflow,jax
@@ -79,12 +79,12 @@ bench-tuning: install
 
 # Generative models only (about half an hour per backend on a 2-core CPU).
 bench-generative: install
-	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_generative.py --backends tensorflow,jax,torch
 
 # Reinforcement learning only: DQN, A2C, REINFORCE on CartPole-v1 (seeds 0-2, both
 # backends) and tabular Q-learning (about 10 minutes on a 2-core CPU).
 bench-rl: install
-	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax
+	$(BIN)/python benchmarks/bench_rl.py --backends tensorflow,jax,torch
 
 # Keras Tuner's chief/worker protocol on the loopback address: one chief (the oracle)
 # and two workers share a small search; distributed.json says which worker ran which

@@ -33,7 +33,7 @@ Target: `kerasdl` / `none` <= 1.3 (and `kerasdl_layers` / `none`) on every
 backend and size.
 
     python benchmarks/bench_augmentation.py                       # current backend
-    python benchmarks/bench_augmentation.py --backends tensorflow,jax
+    python benchmarks/bench_augmentation.py --backends tensorflow,jax,torch
 
 The table is printed; the numbers go to `benchmarks/results/bench_augmentation.json`.
 """

@@ -4,7 +4,7 @@ Runs the same command as `make demo` in a fresh process per backend (so each pay
 own imports, as a user does), prints a table and writes
 `benchmarks/results/bench_compare.json`.
 
-    python benchmarks/bench_compare.py [--backends tensorflow,jax] [--folds 5]
+    python benchmarks/bench_compare.py [--backends tensorflow,jax,torch] [--folds 5]
 
 Targets (issue #2): each run finishes within 300 s on 2 CPU cores, and the best deep
 model's mean accuracy is at least the best classical model's.
@@ -70,7 +70,7 @@ def run_backend(backend: str, folds: int, dataset: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="tensorflow,jax")
+    parser.add_argument("--backends", default="tensorflow,jax,torch")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--dataset", default="digits")
     args = parser.parse_args()

@@ -21,7 +21,7 @@ Protocol, per backend (each in a fresh process):
    512-token context shows how the gap grows with the context.
 
     python benchmarks/bench_gpt.py                        # current KERAS_BACKEND
-    python benchmarks/bench_gpt.py --backends tensorflow,jax
+    python benchmarks/bench_gpt.py --backends tensorflow,jax,torch
 
 The table is printed; numbers go to `benchmarks/results/bench_gpt.json` (a run on one
 backend keeps the other backends' rows of a run with the same settings), the loss

@@ -169,7 +169,7 @@ def print_table(deep, tabular) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="tensorflow,jax")
+    parser.add_argument("--backends", default="tensorflow,jax,torch")
     parser.add_argument("--algos", default="dqn,a2c,reinforce,qlearning")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument(

@@ -136,7 +136,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--backends",
-        default="tensorflow,jax",
+        default="tensorflow,jax,torch",
         help="comma-separated backends, each run in a fresh process",
     )
     parser.add_argument("--cells", default=",".join(CELLS))

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kerasdl-installed
-BACKENDS ?= tensorflow jax
+BACKENDS ?= tensorflow jax torch
 PYTEST_ARGS ?=
 # Test processes per backend pass (pytest-xdist; each test file stays in one process,
 # so module fixtures are built once). Most of a test's time is single-threaded Python

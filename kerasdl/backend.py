@@ -296,7 +296,9 @@ def _variable_list(variables, what: str) -> list:
     return variables
 
 
-def compile_function(fn: Callable, variables: Sequence) -> Callable:
+def compile_function(
+    fn: Callable, variables: Sequence, hot_loop: bool = False
+) -> Callable:
     """Compile a function of arrays that reads Keras variables (jit / tf.function).
 
     For code that calls a model many times outside `fit`/`predict`, e.g. an RL agent
@@ -310,6 +312,8 @@ def compile_function(fn: Callable, variables: Sequence) -> Callable:
         variables: Every Keras variable `fn` reads (e.g. `model.weights`). On JAX
             they are passed in at each call, so later updates to them are seen;
             a variable read but not listed would be frozen at its first value.
+        hot_loop: Called thousands of times with the same shapes (acting): on
+            torch, `torch.compile`d after a warm-up, as `compile_update` is.
 
     Returns:
         `compiled(*arrays)` returning backend tensors (`keras.ops.convert_to_numpy`
@@ -318,7 +322,9 @@ def compile_function(fn: Callable, variables: Sequence) -> Callable:
     impl = _require_impl("compile_function")
     if not callable(fn):
         raise ValueError(f"fn must be callable; received {fn!r}.")
-    return impl.compile_function(fn, _variable_list(variables, "variables"))
+    return impl.compile_function(
+        fn, _variable_list(variables, "variables"), hot_loop=bool(hot_loop)
+    )
 
 
 def compile_update(

@@ -108,7 +108,7 @@ def multi_optimizer_train_step(model, state, data):
     return results, new_state
 
 
-def compile_function(fn, variables):
+def compile_function(fn, variables, hot_loop=False):
     def pure(values, *arrays):
         with keras.StatelessScope(state_mapping=list(zip(variables, values))):
             return fn(*arrays)

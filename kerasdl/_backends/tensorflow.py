@@ -83,7 +83,7 @@ def multi_optimizer_train_step(model, data):
     return model.update_phase_metrics(logs)
 
 
-def compile_function(fn, variables):
+def compile_function(fn, variables, hot_loop=False):
     # The variables are captured by the traced function and read at each call.
     return tf.function(fn, reduce_retracing=True, jit_compile=True)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
+import warnings
 
 import keras
 import torch
@@ -179,20 +181,71 @@ def multi_optimizer_train_step(model, data):
         return model.update_phase_metrics(logs)
 
 
-def compile_function(fn, variables):
-    # Eager: Keras layers on torch already call torch's kernels directly; the
-    # variables are read at each call.
+# torch.compile pays only over many calls. Compiling the DQN update takes ~20-40 s on
+# a 2-core CPU, after which an update costs about a third of the eager one (README,
+# "Backends"); a test or a short run would only pay. So a hot function runs eagerly
+# for its first COMPILE_AFTER calls and through torch.compile after them.
+# KERASDL_TORCH_COMPILE=0 keeps everything eager; where compiling fails (no C++
+# compiler for inductor) it warns once and stays eager.
+COMPILE_AFTER = 1000
+
+
+def _compiling_enabled() -> bool:
+    return os.environ.get("KERASDL_TORCH_COMPILE", "1").strip() not in ("0", "false")
+
+
+class _CompiledWhenHot:
+    """`fn`, eager for its first `after` calls, then `torch.compile(fn)`."""
+
+    def __init__(self, fn, after=None):
+        self.fn = fn
+        self.after = COMPILE_AFTER if after is None else after
+        self.calls = 0
+        self.compiled = None  # None: not yet; False: failed, stays eager
+
+    def __call__(self, *args):
+        if self.compiled is None:
+            self.calls += 1
+            if self.calls <= self.after or not _compiling_enabled():
+                return self.fn(*args)
+            # Tracing torch.autograd.grad makes forward, backward and the optimizer
+            # step one graph (without it, three, and half the speed-up).
+            patch = torch._dynamo.config.patch(trace_autograd_ops=True)
+            self.compiled = patch(torch.compile(self.fn))
+        if self.compiled is False:
+            return self.fn(*args)
+        try:
+            return self.compiled(*args)
+        except torch._dynamo.exc.TorchDynamoException as error:
+            warnings.warn(
+                "torch.compile failed, so kerasdl goes on eagerly (slower, same "
+                f"results): {str(error).splitlines()[0]}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            self.compiled = False
+            return self.fn(*args)
+
+
+def compile_function(fn, variables, hot_loop=False):
+    # Keras layers on torch call torch's kernels directly; the variables are read at
+    # each call (a compiled graph reads the same parameters in place).
+    def forward(*tensors):
+        return fn(*tensors)
+
+    run = _CompiledWhenHot(forward) if hot_loop else forward
+
     def call(*arrays):
         with torch.no_grad():
-            return fn(*[_tensor(a) for a in arrays])
+            return run(*[_tensor(a) for a in arrays])
 
     return call
 
 
 def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
-    def one_update(arrays):
+    def step(*arrays):
         tensors = [v.value for v in trainable]
-        with torch.enable_grad(), _train_step():
+        with torch.enable_grad():
             loss, logs = loss_fn(*arrays)
             grads = _grads(loss, tensors)
         _apply(optimizer, grads, trainable)
@@ -200,6 +253,12 @@ def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
             with torch.no_grad():
                 after_update()
         return _detached(logs)
+
+    hot_step = _CompiledWhenHot(step)
+
+    def one_update(arrays):
+        with _train_step():
+            return hot_step(*arrays)
 
     def update(*arrays):
         arrays = [_tensor(a) for a in arrays]

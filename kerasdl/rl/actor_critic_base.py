@@ -97,7 +97,7 @@ class _ActorCriticAgent(Agent):
             state_variables=model.non_trainable_weights,
         )
         self._forward_fn = backend.compile_function(
-            lambda x: model(x, training=False), model.weights
+            lambda x: model(x, training=False), model.weights, hot_loop=True
         )
 
     # -- network outputs -------------------------------------------------------------

@@ -237,7 +237,7 @@ class DQNAgent(Agent):
         )
         self._updates = {}
         self._q_values = backend.compile_function(
-            lambda x: q(x, training=False), q.weights
+            lambda x: q(x, training=False), q.weights, hot_loop=True
         )
 
     def q_values(self, observations) -> np.ndarray:

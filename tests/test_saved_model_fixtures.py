@@ -1,11 +1,17 @@
-"""`.keras` files saved before the modules moved (issue 18) still load, with the same
-outputs, on every backend.
+"""`.keras` files saved elsewhere load, with the same outputs, on every backend.
 
-The fixtures were written by `tests/fixtures/old_layout/make_fixtures.py` at commit
-05d1465 (the layout before the move) on JAX: one small model per family. Besides the
-model's call, deterministic inference methods (greedy and beam decoding, seeded
-samplers, a GAN's discriminator on its generated images, a table model's raw-row
-predictions) must give the outputs they gave then (`NAME/extra_WHAT` keys).
+- `fixtures/old_layout/`: saved before the modules moved (issue 18), by
+  `tests/fixtures/old_layout/make_fixtures.py` at commit 05d1465 on JAX, one small
+  model per family.
+- `fixtures/saved_on_tensorflow/`, `fixtures/saved_on_torch/`: saved by the same
+  script at today's layout on TensorFlow and on torch (issue 17), eight families
+  whose saved state differs most between backends (a GAN with two optimizers'
+  networks, attention, normalization, a table encoder).
+
+Together with the JAX files, a model saved on any backend is loaded on each. Besides
+the model's call, deterministic inference methods (greedy and beam decoding, seeded
+samplers, a GAN's critic on its generated images, a table model's raw-row
+predictions) must give the outputs they gave there (`NAME/extra_WHAT` keys).
 """
 
 from pathlib import Path
@@ -17,9 +23,20 @@ import pytest
 import kerasdl  # noqa: F401  (registers the kerasdl classes)
 import kerasdl.models  # noqa: F401
 
-FIXTURES = Path(__file__).parent / "fixtures" / "old_layout"
-OUTPUTS = np.load(FIXTURES / "outputs.npz")
-NAMES = sorted({key.split("/")[0] for key in OUTPUTS.files})
+ROOT = Path(__file__).parent / "fixtures"
+SETS = ("old_layout", "saved_on_tensorflow", "saved_on_torch")
+OUTPUTS = {s: dict(np.load(ROOT / s / "outputs.npz")) for s in SETS}
+NAMES = {s: sorted({key.split("/")[0] for key in OUTPUTS[s]}) for s in SETS}
+CROSS_BACKEND = [
+    "ddpm",
+    "gpt",
+    "lenet5",
+    "tabular_ft_transformer",
+    "transformer_seq2seq",
+    "unet",
+    "vae",
+    "wgan_gp",
+]
 
 
 def _table_frame(columns):
@@ -39,18 +56,16 @@ def _table_frame(columns):
     )
 
 
-def _inputs(name):
+def _inputs(stored, name):
     """The stored input: one array, a tuple of arrays, or a table's columns."""
-    if f"{name}/input" in OUTPUTS.files:
-        return OUTPUTS[f"{name}/input"]
+    if f"{name}/input" in stored:
+        return stored[f"{name}/input"]
     prefix = f"{name}/column_"
-    columns = {
-        k[len(prefix) :]: OUTPUTS[k] for k in OUTPUTS.files if k.startswith(prefix)
-    }
+    columns = {k[len(prefix) :]: v for k, v in stored.items() if k.startswith(prefix)}
     if columns:
         return columns
-    parts = sorted(k for k in OUTPUTS.files if k.startswith(f"{name}/input_"))
-    return tuple(OUTPUTS[k] for k in parts)
+    parts = sorted(k for k in stored if k.startswith(f"{name}/input_"))
+    return tuple(stored[k] for k in parts)
 
 
 def _scores(model, z):
@@ -80,13 +95,25 @@ EXTRAS = {
         "logits": lambda model, x: model.predict_logits(_table_frame(x)),
     },
 }
-EXTRA_CASES = [(name, what) for name in sorted(EXTRAS) for what in sorted(EXTRAS[name])]
+EXTRA_CASES = [
+    (fixture_set, name, what)
+    for fixture_set in SETS
+    for name in sorted(EXTRAS)
+    for what in sorted(EXTRAS[name])
+    if name in NAMES[fixture_set]
+]
+MODEL_CASES = [
+    (fixture_set, name) for fixture_set in SETS for name in NAMES[fixture_set]
+]
 
 
 def test_every_family_has_a_fixture():
-    assert len(NAMES) >= 21
-    for name in NAMES:
-        assert (FIXTURES / f"{name}.keras").is_file()
+    assert len(NAMES["old_layout"]) >= 21
+    for fixture_set in SETS:
+        for name in NAMES[fixture_set]:
+            assert (ROOT / fixture_set / f"{name}.keras").is_file()
+    for fixture_set in ("saved_on_tensorflow", "saved_on_torch"):
+        assert NAMES[fixture_set] == CROSS_BACKEND
     for family in (
         "dcgan",
         "wgan",
@@ -97,18 +124,24 @@ def test_every_family_has_a_fixture():
         "tabular_mlp",
         "tabular_ft_transformer",
     ):
-        assert family in NAMES
+        assert family in NAMES["old_layout"]
 
 
 def test_every_stored_extra_output_is_checked():
-    stored = {tuple(key.split("/extra_")) for key in OUTPUTS.files if "/extra_" in key}
+    stored = {
+        (fixture_set, *key.split("/extra_"))
+        for fixture_set in SETS
+        for key in OUTPUTS[fixture_set]
+        if "/extra_" in key
+    }
     assert stored == set(EXTRA_CASES)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_a_model_saved_at_the_old_layout_loads_with_the_same_outputs(name):
-    model = keras.saving.load_model(FIXTURES / f"{name}.keras")
-    inputs = _inputs(name)
+@pytest.mark.parametrize(("fixture_set", "name"), MODEL_CASES)
+def test_a_saved_model_loads_with_the_same_outputs(fixture_set, name):
+    model = keras.saving.load_model(ROOT / fixture_set / f"{name}.keras")
+    stored = OUTPUTS[fixture_set]
+    inputs = _inputs(stored, name)
     if isinstance(inputs, dict):  # raw table rows: TabularModel.predict encodes them
         output = model.predict(_table_frame(inputs))
     else:
@@ -119,17 +152,18 @@ def test_a_model_saved_at_the_old_layout_loads_with_the_same_outputs(name):
     if isinstance(output, dict):
         output = output[sorted(output)[0]]
     np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(output), OUTPUTS[f"{name}/output"], atol=1e-5
+        keras.ops.convert_to_numpy(output), stored[f"{name}/output"], atol=1e-5
     )
 
 
-@pytest.mark.parametrize(("name", "what"), EXTRA_CASES)
-def test_deterministic_inference_of_an_old_layout_model_gives_the_same_outputs(
-    name, what
+@pytest.mark.parametrize(("fixture_set", "name", "what"), EXTRA_CASES)
+def test_deterministic_inference_of_a_saved_model_gives_the_same_outputs(
+    fixture_set, name, what
 ):
-    model = keras.saving.load_model(FIXTURES / f"{name}.keras")
-    output = np.asarray(EXTRAS[name][what](model, _inputs(name)))
-    expected = OUTPUTS[f"{name}/extra_{what}"]
+    model = keras.saving.load_model(ROOT / fixture_set / f"{name}.keras")
+    stored = OUTPUTS[fixture_set]
+    output = np.asarray(EXTRAS[name][what](model, _inputs(stored, name)))
+    expected = stored[f"{name}/extra_{what}"]
     assert output.shape == expected.shape
     if expected.dtype.kind in "iu":  # decoded tokens
         np.testing.assert_array_equal(output, expected)

@@ -3,7 +3,8 @@ DQN (van Hasselt et al., 2016), dueling heads (Wang et al., 2016), n-step return
 Polyak-averaged or periodically copied target networks.
 
 The update step is compiled once through the backend seam (`backend.compile_update`:
-`jax.jit` on JAX, `tf.function` on TensorFlow); acting uses a compiled forward pass, so
+`jax.jit` on JAX, `tf.function` on TensorFlow, `torch.compile` after a warm-up of
+eager calls on torch); acting uses a compiled forward pass, so
 one environment step costs tens of microseconds of Python rather than a Keras
 `predict` call.
 """

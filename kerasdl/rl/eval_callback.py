@@ -177,7 +177,8 @@ class EvalCallback:
             agent.set_weights(self.best_weights)
             if self.verbose:
                 print(
-                    f"EvalCallback: restored the best weights, from step "
+                    _after_bar(agent)
+                    + f"EvalCallback: restored the best weights, from step "
                     f"{self.best_step} (mean return {self.best_mean_return:.2f})"
                 )
 
@@ -212,7 +213,7 @@ class EvalCallback:
             self.best_weights = agent.get_weights()
         if self.verbose:
             print(
-                f"EvalCallback: step {record['step']}: mean return "
+                _after_bar(agent) + f"EvalCallback: step {record['step']}: mean return "
                 f"{record['mean_return']:.2f} +- {record['std_return']:.2f} over "
                 f"{self.n_eval_episodes} episodes"
                 + (
@@ -311,3 +312,8 @@ class EvalCallback:
             state["seed"] = callback.seed
         callback.set_state(state)
         return callback
+
+
+def _after_bar(agent) -> str:
+    """A line break when the agent's progress bar holds the current line."""
+    return "\n" if getattr(agent, "verbose", 0) else ""

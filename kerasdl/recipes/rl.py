@@ -153,7 +153,8 @@ def run_rl(
         the deep agents with the callback `evaluations` (step, mean_return,
         std_return of each), `best_step` and `best_eval_mean_return` (the chosen
         checkpoint's step and its mean return on the callback's episodes) and
-        `restore_best`; for Q-learning `eval_success_rate`). If training is
+        `restore_best` and `checkpoint_eval_seconds` (not in `train_seconds`); for
+        Q-learning `eval_success_rate`). If training is
         interrupted (Ctrl-C), the agent trained so far (with the best checkpoint
         restored) is saved before the interruption propagates.
     """
@@ -246,13 +247,15 @@ def run_rl(
 
     from kerasdl import backend
 
+    # Checkpoint evaluations run inside learn; train_seconds excludes them.
+    eval_seconds = callback.eval_seconds if callback is not None else 0.0
     result = {
         "algo": algo,
         "env": env,
         "steps": steps,
         "seed": seed,
         "backend": backend.name(),
-        "train_seconds": round(float(train_seconds), 3),
+        "train_seconds": round(float(train_seconds - eval_seconds), 3),
         "eval_mean_return": evaluation["mean_return"],
         "eval_std_return": evaluation["std_return"],
         "eval_episodes": evaluation["episodes"],
@@ -264,6 +267,7 @@ def run_rl(
         result["best_step"] = callback.best_step
         result["best_eval_mean_return"] = callback.best_mean_return
         result["restore_best"] = restore_best
+        result["checkpoint_eval_seconds"] = round(eval_seconds, 3)
     result["hyperparameters"] = hyperparameters
     result["files"] = sorted(
         p.name for p in out.iterdir() if p.name != "result.json"

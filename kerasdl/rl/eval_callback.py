@@ -12,6 +12,7 @@ greedy actions draw no random numbers.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,8 @@ class EvalCallback:
         best_step: The agent's step count at that evaluation.
         best_weights: The copy of the agent's weights taken there
             (`agent.get_weights()` format).
+        eval_seconds: Wall time spent in evaluations (inside `learn`'s
+            `train_seconds`).
 
     Example:
         >>> callback = EvalCallback(eval_freq=5_000, n_eval_episodes=10)
@@ -121,6 +124,7 @@ class EvalCallback:
         self.best_mean_return: float | None = None
         self.best_step: int | None = None
         self.best_weights: dict | None = None
+        self.eval_seconds = 0.0
         self._env = None
         self._env_kwargs = None
         self._next_eval: int | None = None
@@ -190,6 +194,7 @@ class EvalCallback:
         `"new_best"`."""
         if self._env is None:
             self.on_training_start(agent)
+        began = time.perf_counter()
         result = evaluate_policy(
             lambda observations: agent.predict(observations, deterministic=True),
             self._env,
@@ -202,6 +207,7 @@ class EvalCallback:
             "mean_return": result["mean_return"],
             "std_return": result["std_return"],
         }
+        self.eval_seconds += time.perf_counter() - began
         self.evaluations.append(record)
         new_best = (
             self.best_mean_return is None
@@ -228,12 +234,13 @@ class EvalCallback:
 
     def get_state(self) -> dict:
         """The trace and the best checkpoint: `evaluations`, `best_mean_return`,
-        `best_step`, `seed` and `best_weights` (copies)."""
+        `best_step`, `seed`, `eval_seconds` and `best_weights` (copies)."""
         return {
             "evaluations": [dict(e) for e in self.evaluations],
             "best_mean_return": self.best_mean_return,
             "best_step": self.best_step,
             "seed": self.seed,
+            "eval_seconds": self.eval_seconds,
             "best_weights": None
             if self.best_weights is None
             else {k: [np.array(w) for w in v] for k, v in self.best_weights.items()},
@@ -252,6 +259,7 @@ class EvalCallback:
         self.best_mean_return = state["best_mean_return"]
         self.best_step = state["best_step"]
         self.seed = state["seed"]
+        self.eval_seconds = float(state.get("eval_seconds", 0.0))
         weights = state["best_weights"]
         self.best_weights = (
             None

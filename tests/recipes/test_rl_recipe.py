@@ -52,6 +52,7 @@ def test_cli_selects_checkpoints_with_the_eval_callback(tmp_path, capsys):
         e["step"] for e in trace if e["mean_return"] == max(means)
     )
     assert saved["restore_best"] is True
+    assert 0 < saved["checkpoint_eval_seconds"] and 0 < saved["train_seconds"]
     # One line per evaluation, then the chosen checkpoint's step.
     assert out.count("EvalCallback: step") == 4
     assert f"chosen checkpoint: step {saved['best_step']} of 4 evaluated" in out

@@ -50,6 +50,7 @@ from kerasdl.evaluation.rl_statistics import (
     iqm,
     performance_profile,
     plot_performance_profiles,
+    report_rl_runs,
     stratified_bootstrap_ci,
     summarize_runs,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "plot_predicted_vs_true",
     "plot_residuals",
     "regression_analysis",
+    "report_rl_runs",
     "stratified_bootstrap_ci",
     "summarize_runs",
     "write_model_card",

@@ -24,6 +24,9 @@ plot_performance_profiles({"DQN / jax": returns}, "runs/profile.png")
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from kerasdl._checks import check_float, check_int
@@ -33,6 +36,7 @@ __all__ = [
     "iqm",
     "performance_profile",
     "plot_performance_profiles",
+    "report_rl_runs",
     "stratified_bootstrap_ci",
     "summarize_runs",
 ]
@@ -287,3 +291,75 @@ def plot_performance_profiles(
     ax.set_title(title)
     ax.legend(loc="lower left")
     return save_figure(fig, path)
+
+
+def report_rl_runs(
+    results,
+    out_dir,
+    threshold: float,
+    group_by=("algo", "backend"),
+    value: str = "eval_mean_return",
+    reps: int = 50_000,
+    seed: int = 0,
+) -> dict:
+    """Summarize many `kerasdl rl` runs per group (agent x backend by default):
+    `summarize_runs` of each group's returns, a table, `rl_summary.json` and
+    `performance_profile.png` in `out_dir`.
+
+    Args:
+        results: `kerasdl rl` results: dicts, `result.json` paths or run folders.
+        out_dir: Folder for `rl_summary.json` and `performance_profile.png`.
+        threshold: The success threshold (e.g. 475 on CartPole-v1).
+        group_by: Result fields whose values name a group (`"dqn / jax"`).
+        value: The result field holding a run's return.
+        reps: Bootstrap replicates of each interval.
+        seed: Seed of the resampling.
+
+    Returns:
+        `{"summaries": {group: summary}, "table": str, "files": [paths]}`.
+    """
+    groups: dict[str, list[float]] = {}
+    for i, result in enumerate(results):
+        if isinstance(result, (str, Path)):
+            path = Path(result)
+            path = path / "result.json" if path.is_dir() else path
+            result = json.loads(path.read_text())
+        if not isinstance(result, dict) or any(
+            k not in result for k in (*group_by, value)
+        ):
+            raise ValueError(
+                f"results[{i}] must be a kerasdl rl result with the fields "
+                f"{(*group_by, value)}; received {result!r:.200}."
+            )
+        label = " / ".join(str(result[k]) for k in group_by)
+        groups.setdefault(label, []).append(float(result[value]))
+    if not groups:
+        raise ValueError("results must hold at least one run; received none.")
+    summaries = {
+        label: summarize_runs(returns, threshold, reps=reps, seed=seed)
+        for label, returns in groups.items()
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary_path = out / "rl_summary.json"
+    summary_path.write_text(
+        json.dumps(
+            {
+                "value": value,
+                "group_by": list(group_by),
+                "groups": {
+                    label: {"returns": groups[label], **summaries[label]}
+                    for label in groups
+                },
+            },
+            indent=2,
+        )
+    )
+    plot_path = plot_performance_profiles(
+        groups, out / "performance_profile.png", seed=seed, target=threshold
+    )
+    return {
+        "summaries": summaries,
+        "table": format_run_summary(summaries),
+        "files": [summary_path, plot_path],
+    }

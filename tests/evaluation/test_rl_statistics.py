@@ -1,6 +1,8 @@
 """RL run statistics: IQM by hand and against scipy, stratified-bootstrap intervals
 against rliable's, the performance profile, the plot, errors."""
 
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -10,6 +12,7 @@ from kerasdl.evaluation import (
     iqm,
     performance_profile,
     plot_performance_profiles,
+    report_rl_runs,
     stratified_bootstrap_ci,
     summarize_runs,
 )
@@ -109,6 +112,29 @@ def test_performance_profile_matches_rliable_and_plot_is_written(tmp_path):
         {"one task": SINGLE, "two tasks": TWO}, tmp_path / "profile.png", target=475
     )
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_groups_runs_by_agent_and_backend(tmp_path):
+    results = []
+    for algo, returns in (("dqn", SINGLE[:5]), ("a2c", SINGLE[5:12])):
+        for seed, value in enumerate(returns):
+            run = tmp_path / "runs" / f"{algo}-{seed}"
+            run.mkdir(parents=True)
+            result = {"algo": algo, "backend": "jax", "eval_mean_return": value}
+            (run / "result.json").write_text(json.dumps(result))
+            results.append(run)
+    report = report_rl_runs(results, tmp_path / "report", threshold=475, reps=500)
+    assert list(report["summaries"]) == ["dqn / jax", "a2c / jax"]
+    assert report["summaries"]["a2c / jax"] == summarize_runs(
+        SINGLE[5:12], 475, reps=500
+    )
+    saved = json.loads((tmp_path / "report" / "rl_summary.json").read_text())
+    assert saved["groups"]["dqn / jax"]["returns"] == SINGLE[:5].tolist()
+    assert saved["groups"]["dqn / jax"]["n_runs"] == 5
+    assert (tmp_path / "report" / "performance_profile.png").stat().st_size > 0
+    assert "a2c / jax" in report["table"]
+    with pytest.raises(ValueError, match=r"results\[0\].*eval_mean_return"):
+        report_rl_runs([{"algo": "dqn"}], tmp_path, threshold=475)
 
 
 @pytest.mark.parametrize(

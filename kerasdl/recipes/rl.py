@@ -154,9 +154,9 @@ def run_rl(
         std_return of each), `best_step` and `best_eval_mean_return` (the chosen
         checkpoint's step and its mean return on the callback's episodes) and
         `restore_best` and `checkpoint_eval_seconds` (not in `train_seconds`); for
-        Q-learning `eval_success_rate`). If training is
-        interrupted (Ctrl-C), the agent trained so far (with the best checkpoint
-        restored) is saved before the interruption propagates.
+        Q-learning `eval_success_rate`). If training is interrupted (Ctrl-C), the
+        agent trained so far (with the best checkpoint restored) is saved before
+        the interruption propagates.
     """
     cls = agent_class(algo)
     env = env or DEFAULT_ENVS[algo]

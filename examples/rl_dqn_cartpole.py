@@ -11,7 +11,9 @@ Shows `kerasdl.rl.DQNAgent`:
   `tf.function` on TensorFlow), several updates fused per call, and several
   environments stepped together (`gymnasium.vector`), so 50,000 steps take seconds;
 - `learn` with a progress bar (recent mean return), `episodes.csv` and
-  `learning_curve.png`; `evaluate` over 100 greedy episodes (CartPole counts as
+  `learning_curve.png`, and an `EvalCallback` that evaluates the greedy policy ten
+  times on its own environments and restores the best checkpoint at the end;
+  `evaluate` over 100 greedy episodes on other seeds (CartPole counts as
   solved at a mean return of 475); `save` and `load` (networks, optimizer state,
   counters), with the loaded agent checked to act identically.
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasdl.rl import DQNAgent
+from kerasdl.rl import DQNAgent, EvalCallback
 
 NAME = "rl_dqn_cartpole"
 
@@ -49,7 +51,12 @@ def main(argv=None) -> dict:
     agent = DQNAgent(
         "CartPole-v1", seed=args.seed, log_dir=args.out, verbose=0 if args.quiet else 1
     )
-    agent.learn(args.steps)
+    callback = EvalCallback(
+        eval_freq=max(1, args.steps // 10),
+        n_eval_episodes=10,
+        verbose=0 if args.quiet else 1,
+    )
+    agent.learn(args.steps, callback=callback)
     evaluation = agent.evaluate(n_episodes=args.eval_episodes)
     agent.save(args.out / "agent")
 
@@ -62,6 +69,8 @@ def main(argv=None) -> dict:
         "updates": agent.num_updates,
         "episodes": agent.num_episodes,
         "train_seconds": round(agent.train_seconds, 1),
+        "best_step": callback.best_step,
+        "best_checkpoint_mean_return": callback.best_mean_return,
         "eval_mean_return": evaluation["mean_return"],
         "eval_std_return": evaluation["std_return"],
         "eval_episodes": evaluation["episodes"],
@@ -70,7 +79,8 @@ def main(argv=None) -> dict:
     }
     print(
         f"DQN, {summary['steps']} steps ({summary['updates']} updates) in "
-        f"{summary['train_seconds']} s: greedy return over {summary['eval_episodes']} "
+        f"{summary['train_seconds']} s, checkpoint of step {summary['best_step']}: "
+        f"greedy return over {summary['eval_episodes']} "
         f"episodes {summary['eval_mean_return']:.1f} +- "
         f"{summary['eval_std_return']:.1f} (solved: {summary['solved']})"
     )

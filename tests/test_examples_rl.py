@@ -39,6 +39,7 @@ def test_rl_dqn_cartpole(tmp_path):
         str(tmp_path),
     )
     assert summary["steps"] == 400 and summary["eval_episodes"] == 2
+    assert summary["best_step"] in range(40, 401, 40)  # ten checkpoint evaluations
     assert summary["loaded_agent_acts_the_same"] is True
     for name in ("learning_curve.png", "episodes.csv", "summary.json", "agent"):
         assert (tmp_path / name).exists()

@@ -14,7 +14,8 @@ def add_parser(subparsers):
         help="train a reinforcement-learning agent on a gymnasium environment",
         description="Train an agent (dqn, reinforce, a2c, qlearning), evaluate it "
         "with deterministic actions and write DIR/result.json, episodes.csv, "
-        "learning_curve.png and the saved agent.",
+        "learning_curve.png and the saved agent. The deep agents evaluate "
+        "checkpoints during training (EvalCallback) and keep the best.",
     )
     p.add_argument("algo", help="dqn, reinforce, a2c or qlearning")
     p.add_argument(
@@ -26,6 +27,25 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--eval-episodes", type=int, default=None, help="100 (qlearning: 1000)"
+    )
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        metavar="STEPS",
+        help="deep agents: evaluate the greedy policy every STEPS steps on separate "
+        "environments and keep the best checkpoint (default: steps/10; 0: off)",
+    )
+    p.add_argument(
+        "--checkpoint-episodes",
+        type=int,
+        default=10,
+        help="greedy episodes per checkpoint evaluation (default 10)",
+    )
+    p.add_argument(
+        "--no-restore-best",
+        action="store_true",
+        help="keep the final weights instead of restoring the best checkpoint",
     )
     p.add_argument(
         "--set",
@@ -54,6 +74,9 @@ def run(args) -> int:
         overrides=parse_overrides(args.set),
         verbose=0 if args.quiet else 1,
         tensorboard=args.tensorboard,
+        eval_every=args.eval_every,
+        checkpoint_episodes=args.checkpoint_episodes,
+        restore_best=not args.no_restore_best,
     )
     line = (
         f"{result['algo']} on {result['env']}: {result['steps']} steps in "
@@ -64,6 +87,14 @@ def run(args) -> int:
     if "eval_success_rate" in result:
         line += f" (success rate {result['eval_success_rate']:.3f})"
     print(line)
+    if result.get("best_step") is not None:
+        n = len(result["evaluations"])
+        kept = "restored" if result["restore_best"] else "not restored (final weights)"
+        print(
+            f"chosen checkpoint: step {result['best_step']} of {n} evaluated "
+            f"(mean return {result['best_eval_mean_return']:.1f} over "
+            f"{args.checkpoint_episodes} episodes), {kept}"
+        )
     out = args.out or Path("runs") / "rl" / (
         f"{result['algo']}-{result['env']}-seed{result['seed']}"
     )

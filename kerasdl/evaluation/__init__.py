@@ -1,5 +1,6 @@
 """Evaluation beyond one accuracy number: error analysis (classifiers and
-regressors), fairness, model cards.
+regressors), fairness, model cards, statistics of RL runs (IQM, stratified-bootstrap
+intervals, performance profiles).
 
 Example:
 
@@ -44,6 +45,15 @@ from kerasdl.evaluation.regression_analysis import (
     plot_residuals,
     regression_analysis,
 )
+from kerasdl.evaluation.rl_statistics import (
+    format_run_summary,
+    iqm,
+    performance_profile,
+    plot_performance_profiles,
+    report_rl_runs,
+    stratified_bootstrap_ci,
+    summarize_runs,
+)
 
 __all__ = [
     "FIDDigits",
@@ -57,17 +67,24 @@ __all__ = [
     "format_fairness",
     "format_per_class",
     "format_per_range",
+    "format_run_summary",
     "frechet_distance",
+    "iqm",
     "load_fairness_demo",
     "model_card_from_run",
     "per_class_report",
     "per_range_report",
+    "performance_profile",
     "plot_class_histogram",
     "plot_confident_mistakes",
     "plot_confusion_matrix",
+    "plot_performance_profiles",
     "plot_predicted_vs_true",
     "plot_residuals",
     "regression_analysis",
+    "report_rl_runs",
+    "stratified_bootstrap_ci",
+    "summarize_runs",
     "write_model_card",
 ]
 

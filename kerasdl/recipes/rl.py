@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasdl._checks import check_int
+from kerasdl import rl
+from kerasdl._checks import check_bool, check_int
 from kerasdl.rl import AGENTS
 
 # Budgets and environments of `kerasdl rl` when none are given. The deep agents'
@@ -27,6 +28,10 @@ DEFAULT_STEPS = {
     "qlearning": 150_000,
 }
 DEFAULT_EVAL_EPISODES = {"dqn": 100, "reinforce": 100, "a2c": 100, "qlearning": 1000}
+# The deep agents' EvalCallback: evaluations per run (when `eval_every` is not given)
+# and greedy episodes per evaluation.
+DEFAULT_EVALUATIONS = 10
+DEFAULT_CHECKPOINT_EPISODES = 10
 RESULT_FIELDS = (
     "algo",
     "env",
@@ -115,6 +120,9 @@ def run_rl(
     overrides: dict | None = None,
     verbose: int = 1,
     tensorboard: bool = False,
+    eval_every: int | None = None,
+    checkpoint_episodes: int = DEFAULT_CHECKPOINT_EPISODES,
+    restore_best: bool = True,
 ) -> dict:
     """Train `algo` on `env` for `steps` environment steps, evaluate it with
     deterministic actions, save it, and write `out_dir/result.json`.
@@ -130,13 +138,25 @@ def run_rl(
         overrides: Constructor keyword arguments of the agent (hyperparameters);
             `env_kwargs` must be a mapping that `gymnasium.make(env, ...)` takes
             (checked by making the environment once before training).
-        verbose: Progress bar.
+        verbose: Progress bar, and one line per checkpoint evaluation.
         tensorboard: Also write TensorBoard scalars (deep agents).
+        eval_every: Deep agents: environment steps between the `EvalCallback`'s
+            evaluations (default: a tenth of `steps`); 0 turns the callback off.
+        checkpoint_episodes: Greedy episodes per checkpoint evaluation (on the
+            callback's own environments and seed, apart from the final
+            evaluation's episodes).
+        restore_best: Restore the best evaluated checkpoint at the end of training;
+            the saved and finally evaluated agent is then that checkpoint.
 
     Returns:
-        The result dict (the `RESULT_FIELDS`, plus `hyperparameters`, `files` and,
-        for Q-learning, `eval_success_rate`). If training is interrupted (Ctrl-C),
-        the agent trained so far is saved before the interruption propagates.
+        The result dict (the `RESULT_FIELDS`, plus `hyperparameters`, `files`; for
+        the deep agents with the callback `evaluations` (step, mean_return,
+        std_return of each), `best_step` and `best_eval_mean_return` (the chosen
+        checkpoint's step and its mean return on the callback's episodes) and
+        `restore_best` and `checkpoint_eval_seconds` (not in `train_seconds`); for
+        Q-learning `eval_success_rate`). If training is interrupted (Ctrl-C), the
+        agent trained so far (with the best checkpoint restored) is saved before
+        the interruption propagates.
     """
     cls = agent_class(algo)
     env = env or DEFAULT_ENVS[algo]
@@ -145,6 +165,11 @@ def run_rl(
         "eval_episodes",
         DEFAULT_EVAL_EPISODES[algo] if eval_episodes is None else eval_episodes,
     )
+    checkpoint_episodes = check_int("checkpoint_episodes", checkpoint_episodes)
+    restore_best = check_bool("restore_best", restore_best)
+    if eval_every is None:
+        eval_every = max(1, steps // DEFAULT_EVALUATIONS)
+    eval_every = check_int("eval_every", eval_every, minimum=0)
     overrides = dict(overrides or {})
     _check_overrides(cls, algo, overrides)
     _check_env_kwargs(env, overrides.get("env_kwargs"))
@@ -164,15 +189,29 @@ def run_rl(
             **overrides,
         )
     saved = out / ("agent.npz" if tabular else "agent")
+    callback = None
+    if not tabular and eval_every:
+        callback = rl.EvalCallback(  # loaded on first use: Q-learning needs no Keras
+            eval_freq=eval_every,
+            n_eval_episodes=checkpoint_episodes,
+            restore_best=restore_best,
+            verbose=verbose,
+        )
+
+    def save():
+        agent.save(saved)
+        if callback is not None:
+            callback.save(saved)  # beside the agent: EvalCallback.load resumes it
+
     try:
         if tabular:
             agent.learn(total_timesteps=steps, progress=bool(verbose))
         else:
-            agent.learn(steps)
+            agent.learn(steps, callback=callback)
     except KeyboardInterrupt:
-        agent.save(saved)  # what was learned so far (both kinds keep it)
+        save()  # what was learned so far (both kinds keep it)
         raise
-    agent.save(saved)
+    save()
     evaluation = agent.evaluate(n_episodes=eval_episodes)
 
     if tabular:
@@ -208,19 +247,27 @@ def run_rl(
 
     from kerasdl import backend
 
+    # Checkpoint evaluations run inside learn; train_seconds excludes them.
+    eval_seconds = callback.eval_seconds if callback is not None else 0.0
     result = {
         "algo": algo,
         "env": env,
         "steps": steps,
         "seed": seed,
         "backend": backend.name(),
-        "train_seconds": round(float(train_seconds), 3),
+        "train_seconds": round(float(train_seconds - eval_seconds), 3),
         "eval_mean_return": evaluation["mean_return"],
         "eval_std_return": evaluation["std_return"],
         "eval_episodes": evaluation["episodes"],
     }
     if tabular:
         result["eval_success_rate"] = evaluation["success_rate"]
+    if callback is not None:
+        result["evaluations"] = callback.evaluations
+        result["best_step"] = callback.best_step
+        result["best_eval_mean_return"] = callback.best_mean_return
+        result["restore_best"] = restore_best
+        result["checkpoint_eval_seconds"] = round(eval_seconds, 3)
     result["hyperparameters"] = hyperparameters
     result["files"] = sorted(
         p.name for p in out.iterdir() if p.name != "result.json"

@@ -4,6 +4,8 @@
 - `DQNAgent`: deep Q-learning with replay, a target network, Double DQN, dueling
   heads and n-step returns as options.
 - `REINFORCEAgent` (with a learned baseline) and `A2CAgent` (advantage actor-critic).
+- `EvalCallback`: periodic greedy evaluation on separate environments; keeps and
+  restores the best weights (`CallbackList` to pass several callbacks).
 - `ReplayBuffer`, `NStepAccumulator`, network builders, `evaluate_policy`,
   `plot_learning_curve`.
 
@@ -23,6 +25,8 @@ _EXPORTS = {
     "discounted_returns": "kerasdl.rl.returns",
     "gae_advantages": "kerasdl.rl.returns",
     "Agent": "kerasdl.rl.base",
+    "EvalCallback": "kerasdl.rl.eval_callback",
+    "CallbackList": "kerasdl.rl.callbacks",
     "evaluate_policy": "kerasdl.rl.base",
     "ReplayBuffer": "kerasdl.rl.buffers",
     "ReplayBatch": "kerasdl.rl.buffers",

@@ -19,6 +19,7 @@ from kerasdl.rl.base import (
     check_float,
     regression_loss,
 )
+from kerasdl.rl.callbacks import as_callback
 from kerasdl.rl.envs import final_observations
 from kerasdl.rl.returns import gae_advantages
 
@@ -155,8 +156,11 @@ class A2CAgent(_ActorCriticAgent):
 
         Args:
             total_timesteps: Environment steps to add.
-            callback: Optional `callback(agent, logs) -> bool | None`, called after
-                every update with its logs; returning `False` stops training.
+            callback: Optional `callback(agent, logs) -> bool | None` (or a list of
+                them), called after every update with its logs; returning `False`
+                stops training. Its `on_training_start` / `on_training_end(agent)`
+                methods, if any, run at the start and in any case at the end
+                (`EvalCallback` restores its best weights).
             reset_num_timesteps: Start the counters (and the learning-rate schedule)
                 from zero. By default a later call continues them.
 
@@ -164,7 +168,8 @@ class A2CAgent(_ActorCriticAgent):
             self.
         """
         cfg = self.config
-        monitor = self._begin(total_timesteps, reset_num_timesteps)
+        callback = as_callback(callback)
+        monitor = self._begin(total_timesteps, reset_num_timesteps, callback)
         n_steps, n_envs = cfg["n_steps"], cfg["n_envs"]
         shape = (n_steps, n_envs)
         buf_obs = np.empty(shape + self.observation_shape, self.observation_dtype)
@@ -221,5 +226,5 @@ class A2CAgent(_ActorCriticAgent):
                     break
         finally:
             self.train_seconds += time.perf_counter() - began
-            self._end(monitor)
+            self._end(monitor, callback)
         return self

@@ -12,6 +12,7 @@ from keras import ops
 
 from kerasdl import backend
 from kerasdl._checks import check_float, check_int
+from kerasdl.rl.callbacks import call_hook
 from kerasdl.rl.envs import (
     check_box_observations,
     check_discrete_actions,
@@ -111,6 +112,8 @@ class Agent:
     """
 
     algorithm = ""
+    # Constructor arguments that were removed; `load` drops them from older saves.
+    removed_arguments: tuple = ()
     # Counters saved with the agent (subclasses add their own).
     counter_names = (
         "num_timesteps",
@@ -161,7 +164,11 @@ class Agent:
 
     # -- shared pieces of learn ------------------------------------------------------
 
-    def _begin(self, total_timesteps, reset_num_timesteps) -> TrainingMonitor:
+    def _begin(
+        self, total_timesteps, reset_num_timesteps, callback=None
+    ) -> TrainingMonitor:
+        """Check the budget, set the horizon, reset the environments on the first
+        call, and tell the callback that training starts (`on_training_start`)."""
         total_timesteps = check_int("total_timesteps", total_timesteps)
         if reset_num_timesteps:
             self.num_timesteps = 0
@@ -173,6 +180,7 @@ class Agent:
             n_envs = self.config["n_envs"]
             self._episode_returns = np.zeros(n_envs)
             self._episode_lengths = np.zeros(n_envs, int)
+        call_hook(callback, "on_training_start", self)
         return TrainingMonitor(
             total_timesteps,
             start=self.num_timesteps,
@@ -199,8 +207,14 @@ class Agent:
             self._episode_returns[i] = 0.0
             self._episode_lengths[i] = 0
 
-    def _end(self, monitor) -> None:
-        monitor.close(self.num_timesteps)
+    def _end(self, monitor, callback=None) -> None:
+        """Tell the callback that training ended (`on_training_end`: an
+        `EvalCallback` restores its best weights there), then close the monitor.
+        `learn` calls it in its `finally`, so it runs however training stops."""
+        try:
+            call_hook(callback, "on_training_end", self)
+        finally:
+            monitor.close(self.num_timesteps)
         if self.log_dir is not None:
             plot_learning_curve(
                 self.episodes,
@@ -280,6 +294,28 @@ class Agent:
             env_kwargs=self.config["env_kwargs"] if isinstance(env, str) else None,
         )
 
+    # -- weights ---------------------------------------------------------------------
+
+    def get_weights(self) -> dict:
+        """Copies of every network's weights: `{network name: [arrays]}` (for DQN
+        the online and the target network)."""
+        return {
+            name: [np.array(w, copy=True) for w in network.get_weights()]
+            for name, network in self._networks().items()
+        }
+
+    def set_weights(self, weights: dict) -> None:
+        """Set every network's weights from a `get_weights()` dict."""
+        networks = self._networks()
+        if not isinstance(weights, dict) or set(weights) != set(networks):
+            got = sorted(weights) if isinstance(weights, dict) else weights
+            raise ValueError(
+                f"weights must map each of this agent's networks {sorted(networks)} "
+                f"to its list of arrays; received {got!r}."
+            )
+        for name, network in networks.items():
+            network.set_weights(weights[name])
+
     # -- persistence -----------------------------------------------------------------
 
     def save(self, path) -> Path:
@@ -337,6 +373,8 @@ class Agent:
                 "load it with that class."
             )
         env = env if env is not None else meta["env_id"]
+        for name in cls.removed_arguments:  # older saves may still carry them
+            meta["config"].pop(name, None)
         agent = cls(
             env,
             verbose=verbose,

@@ -27,6 +27,7 @@ from kerasdl.rl.base import (
     regression_loss,
 )
 from kerasdl.rl.buffers import NStepAccumulator, ReplayBuffer
+from kerasdl.rl.callbacks import as_callback
 from kerasdl.rl.envs import final_observations
 from kerasdl.rl.networks import build_q_network
 
@@ -61,16 +62,11 @@ class DQNAgent(Agent):
         final_epsilon: Epsilon after the decay (and of `predict(deterministic=False)`).
         max_grad_norm: Global gradient-norm clipping.
         loss: `"huber"` (the TD error's Huber loss, delta 1) or `"mse"`.
-        keep_best: With `n_envs >= 2`: once exploration has decayed, environment 0
-            acts greedily. Its episodes are training data like the others', and
-            they also measure the greedy policy as it learns, inside the step
-            budget (no extra evaluation episodes). `learn` keeps a copy of the
-            networks whenever the mean return of the last `best_window` greedy
-            episodes reaches a new best (or equals it), and ends by restoring that
-            copy (`best_greedy_return` holds its score, `greedy_returns` every
-            greedy episode's return), so a late collapse of the policy does not
-            become the result.
-        best_window: Greedy episodes in that mean.
+        keep_best: Removed; `True` raises a ValueError. Pass
+            `kerasdl.rl.EvalCallback()` to `learn(callback=...)` instead: it
+            evaluates the greedy policy on its own environments and restores the
+            best checkpoint at the end.
+        best_window: Removed with `keep_best`; any value raises a ValueError.
         n_envs: Environments stepped together (`gymnasium.vector.SyncVectorEnv`).
         env_kwargs: Keyword arguments of `gymnasium.make`.
         seed: Seeds the networks' initial weights, exploration, replay sampling and
@@ -95,6 +91,7 @@ class DQNAgent(Agent):
     """
 
     algorithm = "dqn"
+    removed_arguments = ("keep_best", "best_window")
 
     def __init__(
         self,
@@ -121,7 +118,7 @@ class DQNAgent(Agent):
         max_grad_norm: float = 10.0,
         loss: str = "mse",
         keep_best: bool = False,
-        best_window: int = 3,
+        best_window: int | None = None,
         n_envs: int = 4,
         env_kwargs: dict | None = None,
         seed: int = 0,
@@ -160,12 +157,20 @@ class DQNAgent(Agent):
                 "max_grad_norm", max_grad_norm, 0, low_open=True
             ),
             "loss": loss,
-            "keep_best": bool(keep_best),
-            "best_window": check_int("best_window", best_window),
             "n_envs": check_int("n_envs", n_envs),
             "env_kwargs": dict(env_kwargs or {}),
             "seed": check_int("seed", seed, minimum=0),
         }
+        if keep_best or best_window is not None:
+            name, value = (
+                ("keep_best", keep_best) if keep_best else ("best_window", best_window)
+            )
+            raise ValueError(
+                f"`{name}` was removed from DQNAgent; pass "
+                "kerasdl.rl.EvalCallback() to learn(callback=...) to keep the best "
+                "checkpoint (it evaluates on its own environments); received "
+                f"{name}={value!r}."
+            )
         if loss not in ("huber", "mse"):
             raise ValueError(f"loss must be 'huber' or 'mse'; received loss={loss!r}.")
         if self.config["batch_size"] > self.config["buffer_size"]:
@@ -194,8 +199,6 @@ class DQNAgent(Agent):
             seed=self.config["seed"],
         )
         self.num_target_updates = 0
-        self.best_greedy_return = None
-        self.greedy_returns: list[float] = []
         self._last_target_update = 0
         self._compile()
 
@@ -312,9 +315,11 @@ class DQNAgent(Agent):
 
         Args:
             total_timesteps: Environment steps to add.
-            callback: Optional `callback(agent, logs) -> bool | None`, called after
-                every vector step with the latest update's logs; returning `False`
-                stops training.
+            callback: Optional `callback(agent, logs) -> bool | None` (or a list of
+                them), called after every vector step with the latest update's
+                logs; returning `False` stops training. Its `on_training_start` /
+                `on_training_end(agent)` methods, if any, run at the start and in
+                any case at the end (`EvalCallback` restores its best weights).
             reset_num_timesteps: Start the counters (and the schedules) from zero.
                 By default a second call (or a call on a loaded agent) continues them:
                 the schedules then span the steps done so far plus these.
@@ -323,9 +328,10 @@ class DQNAgent(Agent):
             self.
         """
         cfg = self.config
+        callback = as_callback(callback)
         if reset_num_timesteps:
             self._last_target_update = 0
-        monitor = self._begin(total_timesteps, reset_num_timesteps)
+        monitor = self._begin(total_timesteps, reset_num_timesteps, callback)
         n_envs = cfg["n_envs"]
         accumulators = [
             NStepAccumulator(cfg["n_steps"], cfg["gamma"]) for _ in range(n_envs)
@@ -334,24 +340,11 @@ class DQNAgent(Agent):
         logs: dict = {}
         began = time.perf_counter()
         vector_steps = 0
-        watch = cfg["keep_best"] and n_envs > 1
-        greedy_run = False  # env 0's current episode is greedy from its start
-        greedy_returns = self.greedy_returns = []
-        self.best_greedy_return = None
-        best_weights = None
         try:
             while self.num_timesteps < self.horizon:
-                epsilon = np.full(n_envs, self.epsilon)
-                if watch and self._exploration_done():
-                    epsilon[0] = 0.0
-                actions = self._epsilon_greedy(obs, epsilon)
+                actions = self._epsilon_greedy(obs, self.epsilon)
                 next_obs, rewards, terminated, truncated, info = self.env.step(actions)
                 done = terminated | truncated
-                greedy_finished = watch and done[0] and greedy_run
-                if greedy_finished:
-                    greedy_returns.append(float(self._episode_returns[0] + rewards[0]))
-                if watch and done[0]:
-                    greedy_run = self._exploration_done()
                 real_next = final_observations(next_obs, info, done)
                 for i in range(n_envs):
                     for transition in accumulators[i].push(
@@ -380,31 +373,13 @@ class DQNAgent(Agent):
                 ):
                     self.update_target()
                     self._last_target_update = self.num_timesteps
-                if greedy_finished and len(greedy_returns) >= cfg["best_window"]:
-                    recent = float(np.mean(greedy_returns[-cfg["best_window"] :]))
-                    if (
-                        self.best_greedy_return is None
-                        or recent >= self.best_greedy_return
-                    ):
-                        self.best_greedy_return = recent
-                        best_weights = (
-                            self.q_network.get_weights(),
-                            self.target_network.get_weights(),
-                        )
                 monitor.step(self.num_timesteps, {**logs, "epsilon": self.epsilon})
                 if callback is not None and callback(self, logs) is False:
                     break
         finally:
             self.train_seconds += time.perf_counter() - began
-            if best_weights is not None:
-                self.q_network.set_weights(best_weights[0])
-                self.target_network.set_weights(best_weights[1])
-            self._end(monitor)
+            self._end(monitor, callback)
         return self
-
-    def _exploration_done(self) -> bool:
-        span = self.config["exploration_fraction"] * (self.horizon or 0)
-        return self.num_timesteps >= span
 
     def _sample_batches(self):
         """`gradient_steps` batches in one `ReplayBatch` (leading axis when > 1)."""

@@ -19,6 +19,7 @@ from kerasdl.rl.base import (
     Agent,
     regression_loss,
 )
+from kerasdl.rl.callbacks import as_callback
 from kerasdl.rl.envs import final_observations
 from kerasdl.rl.returns import discounted_returns
 
@@ -216,8 +217,11 @@ class REINFORCEAgent(_ActorCriticAgent):
 
         Args:
             total_timesteps: Environment steps to add.
-            callback: Optional `callback(agent, logs) -> bool | None`, called after
-                every update with its logs; returning `False` stops training.
+            callback: Optional `callback(agent, logs) -> bool | None` (or a list of
+                them), called after every update with its logs; returning `False`
+                stops training. Its `on_training_start` / `on_training_end(agent)`
+                methods, if any, run at the start and in any case at the end
+                (`EvalCallback` restores its best weights).
             reset_num_timesteps: Start the counters (and the learning-rate schedule)
                 from zero. By default a later call continues them.
 
@@ -225,8 +229,9 @@ class REINFORCEAgent(_ActorCriticAgent):
             self.
         """
         cfg = self.config
+        callback = as_callback(callback)
         fresh = self._observations is None or self._in_progress is None
-        monitor = self._begin(total_timesteps, reset_num_timesteps)
+        monitor = self._begin(total_timesteps, reset_num_timesteps, callback)
         if fresh:
             self._reset_episodes()
         gamma, needed = cfg["gamma"], cfg["episodes_per_update"]
@@ -274,7 +279,7 @@ class REINFORCEAgent(_ActorCriticAgent):
                     monitor.step(self.num_timesteps)
         finally:
             self.train_seconds += time.perf_counter() - began
-            self._end(monitor)
+            self._end(monitor, callback)
         return self
 
     def _after_load(self, path) -> None:

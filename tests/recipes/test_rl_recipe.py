@@ -7,7 +7,7 @@ import pytest
 
 from kerasdl.cli import main
 from kerasdl.recipes.rl import RESULT_FIELDS, parse_overrides, run_rl
-from kerasdl.rl import DQNAgent, QLearningAgent
+from kerasdl.rl import A2CAgent, DQNAgent, EvalCallback, QLearningAgent
 
 
 def test_dqn_run_writes_result_curve_and_a_loadable_agent(tmp_path):
@@ -34,6 +34,45 @@ def test_dqn_run_writes_result_curve_and_a_loadable_agent(tmp_path):
     # The saved agent is the evaluated one: same greedy return on the same seeds.
     again = agent.evaluate(n_episodes=2)
     assert again["mean_return"] == pytest.approx(saved["eval_mean_return"])
+
+
+def test_cli_selects_checkpoints_with_the_eval_callback(tmp_path, capsys):
+    argv = ["rl", "a2c", "--steps", "256", "--eval-every", "64"]
+    argv += ["--checkpoint-episodes", "2", "--eval-episodes", "2"]
+    argv += ["--set", "hidden_units=[8]", "--set", "n_envs=4", "--set", "n_steps=4"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    saved = json.loads((tmp_path / "result.json").read_text())
+    trace = saved["evaluations"]
+    assert [e["step"] for e in trace] == [64, 128, 192, 256]
+    assert set(trace[0]) == {"step", "mean_return", "std_return"}
+    means = [e["mean_return"] for e in trace]
+    assert saved["best_eval_mean_return"] == max(means)
+    assert saved["best_step"] == max(
+        e["step"] for e in trace if e["mean_return"] == max(means)
+    )
+    assert saved["restore_best"] is True
+    assert 0 < saved["checkpoint_eval_seconds"] and 0 < saved["train_seconds"]
+    # One line per evaluation, then the chosen checkpoint's step.
+    assert out.count("EvalCallback: step") == 4
+    assert f"chosen checkpoint: step {saved['best_step']} of 4 evaluated" in out
+    # The saved agent is the restored checkpoint, and its callback state is beside
+    # it: the same score on the callback's episodes, and a resumable trace.
+    callback = EvalCallback.load(tmp_path / "agent", verbose=0)
+    assert callback.evaluations == trace and callback.best_step == saved["best_step"]
+    agent = A2CAgent.load(tmp_path / "agent", verbose=0)
+    again = agent.evaluate(n_episodes=2, seed=callback.seed)
+    assert again["mean_return"] == saved["best_eval_mean_return"]
+
+    quiet = tmp_path / "quiet"
+    assert main([*argv, "--out", str(quiet), "--quiet", "--no-restore-best"]) == 0
+    out = capsys.readouterr().out
+    assert "EvalCallback" not in out and "not restored (final weights)" in out
+    assert json.loads((quiet / "result.json").read_text())["restore_best"] is False
+    off = tmp_path / "off"
+    assert main([*argv, "--out", str(off), "--quiet", "--eval-every", "0"]) == 0
+    assert "chosen checkpoint" not in capsys.readouterr().out
+    assert "evaluations" not in json.loads((off / "result.json").read_text())
 
 
 def test_qlearning_run_through_the_cli(tmp_path, capsys):
@@ -71,6 +110,9 @@ def test_qlearning_run_through_the_cli(tmp_path, capsys):
         (["rl", "dqn", "--steps", "0"], "steps"),
         (["rl", "dqn", "--env", "NoSuchEnv-v0"], "NoSuchEnv"),
         (["rl", "dqn", "--env", "Pendulum-v1"], "action_space=Box"),
+        (["rl", "dqn", "--checkpoint-episodes", "0"], "checkpoint_episodes=0"),
+        (["rl", "a2c", "--eval-every", "-5"], "eval_every=-5"),
+        (["rl", "dqn", "--set", "keep_best=true"], "EvalCallback"),
     ],
 )
 def test_cli_mistakes_are_one_line_errors(argv, message, capsys, tmp_path):

@@ -1,5 +1,7 @@
 """DQNAgent: bootstrapping, target schedule, TD-loss descent, save/load, errors."""
 
+import json
+
 import numpy as np
 import pytest
 from corridor import Corridor
@@ -165,36 +167,23 @@ def test_bad_input_gets_clear_errors():
         agent.learn(0)
 
 
-def test_keep_best_restores_the_networks_of_the_best_greedy_episodes():
-    agent = small_agent(
-        n_envs=2,
-        keep_best=True,
-        best_window=2,
-        exploration_fraction=0.05,
-        learning_starts=100,
-        learning_rate=3e-3,
-    )
-    kept = {}
-
-    def callback(agent, logs):
-        returns = agent.greedy_returns
-        if len(returns) != kept.get("count", 0):
-            kept["count"] = len(returns)
-            if len(returns) >= 2 and agent.best_greedy_return == np.mean(returns[-2:]):
-                kept["weights"] = agent.q_network.get_weights()  # a new best
-        kept["last"] = agent.q_network.get_weights()
-
-    agent.learn(2000, callback=callback)
-    assert len(agent.greedy_returns) >= 3, "env 0 should play greedy episodes"
-    assert agent.best_greedy_return == max(
-        np.mean(agent.greedy_returns[i - 1 : i + 1])
-        for i in range(1, len(agent.greedy_returns))
-    )
-    for best, now in zip(kept["weights"], agent.q_network.get_weights()):
-        np.testing.assert_array_equal(best, now)
-    assert not all(
-        np.array_equal(a, b) for a, b in zip(kept["last"], kept["weights"])
-    ), "training went on after the best episodes; the final weights were replaced"
+def test_keep_best_is_replaced_by_the_eval_callback(tmp_path):
+    # The ad-hoc greedy-env-0 mechanism is gone: asking for it fails loudly
+    # (rather than silently doing nothing) and points to EvalCallback, which
+    # tests/rl/test_eval_callback.py covers.
+    for kwargs in (dict(keep_best=True), dict(best_window=3)):
+        with pytest.raises(ValueError, match=r"removed.*EvalCallback.*received"):
+            small_agent(**kwargs)
+    # An agent saved before the removal (its config carries both) still loads.
+    agent = small_agent()
+    agent.learn(20)
+    agent.save(tmp_path / "agent")
+    meta_path = tmp_path / "agent" / "agent.json"
+    meta = json.loads(meta_path.read_text())
+    meta["config"].update(keep_best=True, best_window=3)
+    meta_path.write_text(json.dumps(meta))
+    loaded = DQNAgent.load(tmp_path / "agent", verbose=0)
+    assert "keep_best" not in loaded.config and loaded.num_timesteps == 20
 
 
 def test_a_short_learn_lowers_the_td_loss_on_a_fixed_batch():

@@ -167,6 +167,17 @@ def run_rl(
     )
     checkpoint_episodes = check_int("checkpoint_episodes", checkpoint_episodes)
     restore_best = check_bool("restore_best", restore_best)
+    if algo == "qlearning" and (
+        eval_every is not None
+        or checkpoint_episodes != DEFAULT_CHECKPOINT_EPISODES
+        or not restore_best
+    ):
+        raise ValueError(
+            "Q-learning keeps no checkpoints: eval_every, checkpoint_episodes and "
+            "restore_best apply to dqn, reinforce and a2c; received "
+            f"eval_every={eval_every!r}, checkpoint_episodes={checkpoint_episodes!r}, "
+            f"restore_best={restore_best!r}."
+        )
     if eval_every is None:
         eval_every = max(1, steps // DEFAULT_EVALUATIONS)
     eval_every = check_int("eval_every", eval_every, minimum=0)

@@ -113,6 +113,8 @@ def test_qlearning_run_through_the_cli(tmp_path, capsys):
         (["rl", "dqn", "--checkpoint-episodes", "0"], "checkpoint_episodes=0"),
         (["rl", "a2c", "--eval-every", "-5"], "eval_every=-5"),
         (["rl", "dqn", "--set", "keep_best=true"], "EvalCallback"),
+        (["rl", "qlearning", "--eval-every", "100"], "Q-learning keeps no checkpoints"),
+        (["rl", "qlearning", "--no-restore-best"], "restore_best=False"),
     ],
 )
 def test_cli_mistakes_are_one_line_errors(argv, message, capsys, tmp_path):

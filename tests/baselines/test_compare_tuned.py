@@ -23,7 +23,8 @@ def test_tuned_classifier_searches_on_the_data_it_is_fitted_on(monkeypatch):
     iris = data.load_iris()
     x, y = iris.x.astype("float32"), iris.y
     train = np.arange(len(y)) % 3 != 0
-    clf = TunedClassifier("mlp", max_trials=2, epochs=2, seed=0)
+    small = {"depth": 1, "width": 8, "batch_size": 32}  # one small compiled shape
+    clf = TunedClassifier("mlp", max_trials=2, epochs=2, seed=0, search_space=small)
     clf.fit(x[train], y[train])
     assert len(seen) == 1
     family, x_seen, y_seen = seen[0]

@@ -16,6 +16,9 @@ from kerasdl.data import load_dataset
 def test_tune_ft_transformer_on_a_regression_table(tmp_path, capsys):
     argv = ["tune", "--family", "ft_transformer", "--dataset", "cars"]
     argv += ["--max-trials", "2", "--epochs", "2", "--out", str(tmp_path)]
+    # One small block in every trial: each trial's network is compiled, and the
+    # compilation grows with the blocks (up to 4 of up to 128 in the full space).
+    argv += ["--set", "n_blocks=1", "--set", "d_token=32"]
     code = main(argv)
     captured = capsys.readouterr()
     assert code == 0, captured.err

@@ -38,6 +38,10 @@ from kerasdl.models.tabular import (
 )
 
 SEARCH = dict(tuner="random", max_trials=2, epochs=2, seed=0, verbose=False)
+# The searches below take the smallest networks of their space: every trial's
+# network is compiled (on JAX most of a search's time), and that grows with depth.
+SMALL_FT = {"n_blocks": 1, "d_token": 32}
+SMALL_MLP = {"depth": 1, "width": 32}
 
 
 def _without_name(config: dict) -> dict:
@@ -298,7 +302,11 @@ def penguins_search(penguins, tmp_path_factory):
     x.iloc[test_rows[:2], x.columns.get_loc("island")] = "Atlantis"
     out = tmp_path_factory.mktemp("tune_penguins")
     result = run_search(
-        "ft_transformer", dataclasses.replace(penguins, x=x), out_dir=out, **SEARCH
+        "ft_transformer",
+        dataclasses.replace(penguins, x=x),
+        out_dir=out,
+        search_space=SMALL_FT,
+        **SEARCH,
     )
     return {"result": result, "out": out, "x": x, "test_rows": test_rows}
 
@@ -350,7 +358,9 @@ def test_the_saved_classifier_predicts_raw_rows_with_missing_cells(
 @pytest.fixture(scope="module")
 def cars_search(cars, tmp_path_factory):
     out = tmp_path_factory.mktemp("tune_cars")
-    result = run_search("tabular_mlp", cars, out_dir=out, **SEARCH)
+    result = run_search(
+        "tabular_mlp", cars, out_dir=out, search_space=SMALL_MLP, **SEARCH
+    )
     plan = _prepare_table(
         "tabular_mlp",
         cars,

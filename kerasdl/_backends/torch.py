@@ -254,21 +254,22 @@ def compile_update(loss_fn, optimizer, trainable, state, after_update, repeats):
                 after_update()
         return _detached(logs)
 
-    hot_step = _CompiledWhenHot(step)
-
-    def one_update(arrays):
-        with _train_step():
-            return hot_step(*arrays)
-
-    def update(*arrays):
-        arrays = [_tensor(a) for a in arrays]
+    def steps(*arrays):
         if repeats == 1:
-            return one_update(arrays)
-        all_logs = [one_update([a[i] for a in arrays]) for i in range(repeats)]
+            return step(*arrays)
+        all_logs = [step(*[a[i] for a in arrays]) for i in range(repeats)]
         return {
             key: torch.stack([logs[key] for logs in all_logs]).mean(dim=0)
             for key in all_logs[0]
         }
+
+    # One call (`repeats` updates) is one compiled graph: a compiled function's
+    # call costs more than a small network's update.
+    hot_steps = _CompiledWhenHot(steps, after=max(1, COMPILE_AFTER // repeats))
+
+    def update(*arrays):
+        with _train_step():
+            return hot_steps(*[_tensor(a) for a in arrays])
 
     return update
 

@@ -114,6 +114,9 @@ def plot_dqn_curves(deep: list[dict]) -> Path | None:
         if group["algo"] == "dqn"
         for row in group["rows"]
         if row["seed"] <= 2
+        # runs/ is not kept in git: rows merged from an earlier run on another
+        # machine have no episodes.csv here
+        and (ROOT / row["run_dir"] / "episodes.csv").is_file()
     ]
     if not runs:
         return None

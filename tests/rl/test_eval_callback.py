@@ -207,6 +207,17 @@ def test_an_eval_env_instance_is_used_alone_and_seeded():
 # -- state -----------------------------------------------------------------------------
 
 
+def _assert_same_trace(restored, callback):
+    """The evaluations, best checkpoint, seed and kept weights of two callbacks."""
+    assert restored.evaluations == callback.evaluations
+    assert (restored.best_step, restored.best_mean_return, restored.seed) == (
+        callback.best_step,
+        callback.best_mean_return,
+        callback.seed,
+    )
+    assert_same_weights(restored.best_weights, callback.best_weights)
+
+
 def test_state_round_trip_and_save_load_resume_the_trace(tmp_path, capsys):
     callback = EvalCallback(eval_freq=200, n_eval_episodes=2, verbose=1)
     recorder = Recorder(callback)
@@ -217,13 +228,7 @@ def test_state_round_trip_and_save_load_resume_the_trace(tmp_path, capsys):
 
     copy = EvalCallback(verbose=0)
     copy.set_state(callback.get_state())
-    assert copy.evaluations == callback.evaluations
-    assert (copy.best_step, copy.best_mean_return, copy.seed) == (
-        callback.best_step,
-        callback.best_mean_return,
-        callback.seed,
-    )
-    assert_same_weights(copy.best_weights, callback.best_weights)
+    _assert_same_trace(copy, callback)
 
     folder = tmp_path / "agent"
     agent.save(folder)
@@ -231,13 +236,7 @@ def test_state_round_trip_and_save_load_resume_the_trace(tmp_path, capsys):
     loaded_agent = DQNAgent.load(folder, verbose=0)
     loaded = EvalCallback.load(folder, verbose=0)
     assert (loaded.eval_freq, loaded.n_eval_episodes) == (200, 2)
-    assert loaded.evaluations == callback.evaluations
-    assert (loaded.best_step, loaded.best_mean_return, loaded.seed) == (
-        callback.best_step,
-        callback.best_mean_return,
-        callback.seed,
-    )
-    assert_same_weights(loaded.best_weights, callback.best_weights)
+    _assert_same_trace(loaded, callback)
 
     recorder.callback = loaded
     loaded_agent.learn(400, callback=[loaded, recorder])
